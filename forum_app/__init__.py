@@ -1,0 +1,67 @@
+"""forum_app: the event-day companion for public-policy forums."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from forum_app.db import configure_sqlite
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Application factory. `config` (a class or a mapping) overrides everything else."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from forum_app.config import Config
+
+    app.config.from_object(Config)
+    app.config.update(Config.from_env())
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config:
+        app.config.update(config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "forum.db")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    from forum_app import cli, errors, extensions, i18n, models, security, web  # noqa: F401 (models: full metadata)
+    from forum_app.admin.views import bp as admin_bp
+    from forum_app.auth.views import bp as auth_bp
+    from forum_app.programme.views import bp as programme_bp
+
+    extensions.db.init_app(app)
+    with app.app_context():
+        configure_sqlite(extensions.db.engine)
+    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    web.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    app.register_blueprint(programme_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in instance/, so sessions survive restarts without configuration."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,79 @@
+"""Command-line tools: `flask demo load`, `flask users create`, `flask programme import`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from forum_app.errors import DomainError
+
+demo_cli = AppGroup("demo", help="Demo forum.")
+users_cli = AppGroup("users", help="Staff accounts.")
+programme_cli = AppGroup("programme", help="Programme import and export.")
+
+DEMO_ORGANISER_EMAIL = "organisatrice@citescap.example"
+DEMO_ORGANISER_PASSWORD = "citescap-demo-2019"
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no event yet.")
+def demo_load(if_empty: bool) -> None:
+    """Build the demo forum (Cités Cap 2019) and its organiser account."""
+    from forum_app.auth import services as auth_services
+    from forum_app.programme import imports, services
+
+    if if_empty and services.published_events():
+        click.echo("Database already holds an event: demo not loaded.")
+        return
+    path = Path(current_app.config["DEMO_DATA"])
+    result = imports.import_schedule_file(path)
+    auth_services.ensure_user(
+        DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD, name="Organisatrice démo", event=result.event, role="organiser"
+    )
+    click.echo(f"Demo forum loaded: /e/{result.event.slug}/ ({result.summary()})")
+    click.echo(f"Demo organiser: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="")
+@click.option("--event", "event_slug", help="Event slug for the role.")
+@click.option("--role", type=click.Choice(["organiser", "volunteer", "rapporteur"]), default=None)
+@click.option("--admin", is_flag=True, help="Site administrator (creates events).")
+@click.password_option(help="Prompted when not given.")
+def users_create(email: str, name: str, event_slug: str | None, role: str | None, admin: bool, password: str) -> None:
+    """Create a staff account (or update its password and role)."""
+    from forum_app.auth import services as auth_services
+    from forum_app.programme import services
+
+    try:
+        event = services.get_event(event_slug) if event_slug else None
+        if role and event is None:
+            raise click.UsageError("--role needs --event")
+        user = auth_services.ensure_user(email, password, name=name, event=event, role=role, is_admin=admin)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"User {user.email} ready" + (f", {role} at {event.slug}" if role else "") + (" (admin)" if admin else ""))
+
+
+@programme_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--event", "event_slug", help="Import into this event (default: the file's acronym).")
+def programme_import(path: Path, event_slug: str | None) -> None:
+    """Import a c3voc/frab schedule (JSON or XML). Importing again updates in place."""
+    from forum_app.programme import imports
+
+    try:
+        result = imports.import_schedule_file(path, event_slug=event_slug)
+    except DomainError as error:
+        problems = getattr(error, "problems", [])
+        raise click.ClickException("\n".join([error.message, *problems])) from error
+    click.echo(f"Imported into /e/{result.event.slug}/: {result.summary()}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(programme_cli)
