@@ -1,6 +1,12 @@
 """Staff account use cases."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlsplit
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
 from forum_app.auth.models import EVENT_ROLES, EventRole, User
 from forum_app.errors import InvalidInput
 from forum_app.extensions import db
@@ -50,3 +56,62 @@ def ensure_user(
             user.roles.append(EventRole(event_id=event.id, role=role))
     db.session.commit()
     return user
+
+
+# --- Login (staff screens) ---
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the e-mail is unknown, so both failures take the same time."""
+    return generate_password_hash("not-a-real-password")
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this e-mail and password, or None (whichever of the two is wrong)."""
+    user = find_user(email or "")
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
+        return None
+    return user
+
+
+def safe_next_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site ('/e/x/admin/'), else None: no open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@dataclass(frozen=True)
+class StaffEvent:
+    event: Event
+    role: str  # "admin" for site administrators without a role at the event
+
+
+def staff_events(user: User) -> list[StaffEvent]:
+    """The events a staff member works on, with their role (every event for site admins)."""
+    roles = {role.event_id: role.role for role in user.roles}
+    if user.is_admin:
+        events = db.session.scalars(db.select(Event).order_by(Event.start_date.desc()))
+        return [StaffEvent(event, roles.get(event.id, "admin")) for event in events]
+    if not roles:
+        return []
+    events = db.session.scalars(db.select(Event).where(Event.id.in_(roles)).order_by(Event.start_date.desc()))
+    return [StaffEvent(event, roles[event.id]) for event in events]
+
+
+def home_event_slug(user: User) -> str | None:
+    """Where login lands without `next`: the one event this user organises, if there is exactly one."""
+    if user.is_admin:
+        return None
+    organised = [entry for entry in staff_events(user) if entry.role == "organiser"]
+    if len(organised) == 1 and len(user.roles) == 1:
+        return organised[0].event.slug
+    return None

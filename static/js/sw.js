@@ -1,0 +1,133 @@
+/* Service worker, served at /sw.js (scope: the whole site).
+   Public pages: network first, the last copy on the device when the network fails or stalls.
+   Versioned static files (?v=hash): cache first. Anything sent with Cache-Control: no-store
+   (staff screens, login) is never kept. */
+'use strict';
+
+var VERSION = 'v1';
+var PAGES = 'forum-pages-' + VERSION;
+var ASSETS = 'forum-assets-' + VERSION;
+var NETWORK_TIMEOUT_MS = 4000;
+var PAGE_PATTERNS = [
+  /^\/$/,
+  /^\/e\/[^/]+\/$/,
+  /^\/e\/[^/]+\/s\/[^/.]+$/,
+  /^\/e\/[^/]+\/mon-programme$/,
+  /^\/e\/[^/]+\/schedule\.json$/
+];
+var PROGRAMME_PAGE = /^\/e\/[^/]+\/$/;
+
+self.addEventListener('install', function () { self.skipWaiting(); });
+
+self.addEventListener('activate', function (event) {
+  event.waitUntil(
+    caches.keys().then(function (keys) {
+      return Promise.all(keys.filter(function (key) {
+        return key.indexOf('forum-') === 0 && key !== PAGES && key !== ASSETS;
+      }).map(function (key) { return caches.delete(key); }));
+    }).then(function () { return self.clients.claim(); })
+  );
+});
+
+self.addEventListener('fetch', function (event) {
+  var request = event.request;
+  if (request.method !== 'GET') return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.indexOf('/static/') === 0) {
+    if (url.searchParams.has('v')) event.respondWith(cacheFirst(request, url));
+    return;
+  }
+  if (PAGE_PATTERNS.some(function (pattern) { return pattern.test(url.pathname); })) {
+    event.respondWith(networkFirst(event, request, url));
+  }
+});
+
+function cacheable(response) {
+  return response && response.ok && response.type === 'basic' &&
+    !/no-store|private/.test(response.headers.get('Cache-Control') || '');
+}
+
+function cacheFirst(request, url) {
+  return caches.open(ASSETS).then(function (cache) {
+    return cache.match(request, { ignoreVary: true }).then(function (hit) {
+      if (hit) return hit;
+      return fetch(request).then(function (response) {
+        if (cacheable(response)) {
+          cache.put(request, response.clone()).then(function () { return dropOlderVersions(cache, url); });
+        }
+        return response;
+      });
+    });
+  });
+}
+
+function dropOlderVersions(cache, url) {
+  return cache.keys().then(function (keys) {
+    keys.forEach(function (key) {
+      var known = new URL(key.url);
+      if (known.pathname === url.pathname && known.search !== url.search) cache.delete(key);
+    });
+  });
+}
+
+function networkFirst(event, request, url) {
+  return caches.open(PAGES).then(function (cache) {
+    var network = fetch(request).then(function (response) {
+      if (cacheable(response)) cache.put(request, response.clone());
+      return response;
+    });
+    var timeout = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS, null); });
+    return Promise.race([network, timeout]).then(function (response) {
+      if (response) return response;
+      // The network stalls (venue Wi-Fi): show the copy on the device, keep updating it in the background.
+      return cache.match(request, { ignoreVary: true }).then(function (hit) {
+        if (!hit) return network;
+        event.waitUntil(network.catch(function () {}));
+        return markOffline(hit);
+      });
+    }).catch(function () {
+      return cache.match(request, { ignoreVary: true }).then(function (hit) {
+        if (hit) return markOffline(hit);
+        if (request.mode !== 'navigate') return Response.error();
+        // Another version of the same page (another day or filter: the page says which), else any programme.
+        return cache.match(request, { ignoreVary: true, ignoreSearch: true }).then(function (near) {
+          return near || anyProgramme(cache);
+        }).then(function (page) { return page ? markOffline(page) : offlinePage(); });
+      });
+    });
+  });
+}
+
+function anyProgramme(cache) {
+  return cache.keys().then(function (keys) {
+    var key = keys.find(function (k) { return PROGRAMME_PAGE.test(new URL(k.url).pathname); });
+    return key ? cache.match(key, { ignoreVary: true }) : null;
+  });
+}
+
+/* Turn on the page's offline notice (the markup has it, hidden). */
+function markOffline(response) {
+  var type = response.headers.get('Content-Type') || '';
+  if (type.indexOf('text/html') === -1) return response;
+  return response.clone().text().then(function (html) {
+    var headers = new Headers(response.headers);
+    headers.delete('Content-Encoding');
+    headers.delete('Content-Length');
+    return new Response(html.replace('data-offline-notice hidden', 'data-offline-notice data-cached'), {
+      status: 200,
+      statusText: 'OK',
+      headers: headers
+    });
+  });
+}
+
+function offlinePage() {
+  var html = '<!doctype html><html lang="fr"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Hors connexion</title></head>' +
+    '<body><main><h1>Hors connexion</h1>' +
+    '<p>Cette page n\u2019a pas encore été enregistrée sur cet appareil. Reconnectez-vous puis réessayez.</p>' +
+    '<p lang="en">You are offline and this page has not been saved on this device yet.</p>' +
+    '<p><a href="/">Accueil</a></p></main></body></html>';
+  return new Response(html, { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+}

@@ -1,0 +1,181 @@
+"""Every staff route × every kind of visitor: nobody reaches a screen their role does not allow.
+
+The walk reads the URL map, so a staff route added later is covered without editing this file; a
+route with a URL parameter this file cannot fill, or an event-less /admin route with no stated
+expectation, fails the suite instead of escaping it.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from forum_app import create_app
+from forum_app.auth.models import EventRole, User
+from forum_app.config import TestConfig
+from forum_app.extensions import db
+from forum_app.programme.models import Event, SessionPerson
+
+PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # <slug>, <int:session_id>
+PASSWORD = "correct-horse-battery"
+DENIED_ROLES = ("anonymous", "no-role", "volunteer", "rapporteur", "organiser-elsewhere")
+ALLOWED_ROLES = ("organiser", "site-admin")
+
+# Staff routes outside any event: what each one allows.
+PUBLIC_STAFF_ENDPOINTS = {"auth.login"}  # anyone may see the login form
+LOGIN_ONLY_ENDPOINTS = {"auth.staff_home", "auth.logout"}  # any signed-in staff member (lists only their own events)
+
+
+def _staff_rules():
+    app = create_app(TestConfig)
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if "/admin" not in rule.rule and rule.endpoint not in ("auth.login", "auth.logout"):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            rules.append(pytest.param(rule.rule, rule.endpoint, tuple(sorted(rule.arguments)), method, id=f"{method} {rule.rule}"))
+    return rules
+
+
+STAFF_RULES = _staff_rules()
+EVENT_RULES = [p for p in STAFF_RULES if "slug" in p.values[2]]
+EVENTLESS_RULES = [p for p in STAFF_RULES if "slug" not in p.values[2]]
+
+
+def test_the_walk_covers_the_staff_screens():
+    endpoints = {p.values[1] for p in STAFF_RULES}
+    assert {"auth.login", "auth.logout", "auth.staff_home", "admin.dashboard", "admin.session_edit"} <= endpoints
+    assert len(EVENT_RULES) >= 20
+
+
+@pytest.mark.parametrize(("path", "endpoint", "arguments", "method"), EVENTLESS_RULES)
+def test_eventless_staff_routes_have_a_stated_rule(path, endpoint, arguments, method):
+    assert endpoint in PUBLIC_STAFF_ENDPOINTS | LOGIN_ONLY_ENDPOINTS, (
+        f"{endpoint} ({path}) is a staff route outside any event: state who may use it in this file"
+    )
+    assert not arguments, f"{path}: a parameter this test cannot fill"
+
+
+# Fixtures ----------------------------------------------------------------------------------------
+
+
+def _user(email: str, role: str | None = None, event: Event | None = None, *, admin: bool = False) -> User:
+    user = User(email=email, password_hash=generate_password_hash(PASSWORD, "pbkdf2:sha256:1"), is_admin=admin)
+    if role:
+        user.roles.append(EventRole(event_id=event.id, role=role))
+    db.session.add(user)
+    return user
+
+
+@pytest.fixture
+def world(app, demo_event):
+    """The demo forum, another event, and one account per kind of visitor."""
+    other = Event(slug="autre-forum", title="Autre forum", start_date=date(2020, 1, 1), end_date=date(2020, 1, 1))
+    db.session.add(other)
+    db.session.flush()
+    users = {
+        "no-role": _user("nobody@example.org"),
+        "volunteer": _user("volunteer@example.org", "volunteer", demo_event),
+        "rapporteur": _user("rapporteur@example.org", "rapporteur", demo_event),
+        "organiser-elsewhere": _user("elsewhere@example.org", "organiser", other),
+        "organiser": _user("organiser@example.org", "organiser", demo_event),
+        "site-admin": _user("admin@example.org", admin=True),
+    }
+    db.session.commit()
+    return demo_event, users
+
+
+def _client_as(app, users, role: str):
+    client = app.test_client()
+    if role != "anonymous":
+        response = client.post("/login", data={"email": users[role].email, "password": PASSWORD})
+        assert response.status_code == 302, f"could not log in as {role}"
+    return client
+
+
+def _url_values(event: Event, variant: int = 0) -> dict[str, object]:
+    """A value for every URL parameter a staff route may take, from existing objects of the event.
+
+    `variant` 0 and 1 pick different objects, so a delete done by the organiser leaves the site admin's
+    target in place.
+    """
+
+    def pick(items):
+        return items[0] if variant == 0 else items[-1]
+
+    session = pick([s for s in event.sessions if s.people])
+    link: SessionPerson = session.people[0]
+    return {
+        "slug": event.slug,
+        "session_id": session.id,
+        "code": session.code,
+        "link_id": link.id,
+        "person_id": pick(event.people).id,
+        "room_id": pick(event.rooms).id,
+        "track_id": pick(event.tracks).id,
+    }
+
+
+def _fill(path: str, arguments: tuple[str, ...], event: Event, variant: int = 0) -> str:
+    values = _url_values(event, variant)
+    missing = [name for name in arguments if name not in values]
+    if missing:
+        pytest.fail(f"{path}: no value for {missing}; teach _url_values() how to fill it so the route is checked")
+    url = PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), path)
+    assert "<" not in url, url
+    return url
+
+
+def _request(client, method: str, url: str):
+    return client.open(url, method=method, data={} if method != "GET" else None)
+
+
+def _version(event: Event) -> int:
+    db.session.expire_all()
+    return db.session.get(Event, event.id).programme_version
+
+
+# Event staff routes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "endpoint", "arguments", "method"), EVENT_RULES)
+def test_event_staff_route_is_for_organisers_and_site_admins_only(app, world, path, endpoint, arguments, method):
+    event, users = world
+    url = _fill(path, arguments, event)
+    before = _version(event)
+
+    for role in DENIED_ROLES:
+        response = _request(_client_as(app, users, role), method, url)
+
+        if role == "anonymous":
+            assert response.status_code == 302, (role, response.status_code)
+            assert urlsplit(response.headers["Location"]).path == "/login", (role, response.headers["Location"])
+        else:
+            assert response.status_code == 403, (role, response.status_code)
+    assert _version(event) == before, "a refused request changed the programme"
+
+    for variant, role in enumerate(ALLOWED_ROLES):
+        response = _request(_client_as(app, users, role), method, _fill(path, arguments, event, variant))
+
+        assert response.status_code not in (401, 403, 404, 405), (role, response.status_code)
+        assert response.status_code < 500, (role, response.status_code)
+
+
+# Staff routes outside any event ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "endpoint", "arguments", "method"), EVENTLESS_RULES)
+def test_eventless_staff_route_answers_each_visitor_as_stated(app, world, path, endpoint, arguments, method):
+    event, users = world
+    url = _fill(path, arguments, event)
+
+    for role in ("anonymous", *DENIED_ROLES[1:], *ALLOWED_ROLES):
+        response = _request(_client_as(app, users, role), method, url)
+
+        assert response.status_code < 500 and response.status_code not in (401, 403), (role, response.status_code)
+        if endpoint in LOGIN_ONLY_ENDPOINTS and role == "anonymous" or endpoint == "auth.logout":
+            assert response.status_code == 302, (role, response.status_code)
+            assert urlsplit(response.headers["Location"]).path == "/login", (role, response.headers["Location"])
