@@ -19,6 +19,7 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    PASSWORD_HASH_METHOD = "scrypt"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     DEMO_DATA = Path(__file__).parent / "demo_data" / "citescap-programme.json"
@@ -54,3 +55,5 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    # Real scrypt costs ~0.1 s a user; the tests create hundreds of accounts.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"

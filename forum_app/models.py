@@ -1,3 +1,10 @@
 """Every feature's models, imported in one place so Alembic and create_all see the whole schema."""
 from forum_app.auth.models import EventRole, User  # noqa: F401
-from forum_app.programme.models import Event, Person, Room, Session, SessionPerson, Track  # noqa: F401
+from forum_app.programme.models import (  # noqa: F401
+    Event,
+    Person,
+    Room,
+    Session,
+    SessionPerson,
+    Track,
+)

@@ -13,9 +13,27 @@ DEMO_JSON = Path(__file__).resolve().parent.parent / "forum_app" / "demo_data" /
 INTEROP = Path(__file__).resolve().parent.parent / "tests" / "interop"
 
 
+def _fresh_globals_per_request(app) -> None:
+    """Tests keep an app context pushed so they can use the database directly; Flask then
+    reuses it for every test-client request, and `g` (Flask-Login's user, Flask-Babel's
+    locale) would leak from one request into the next. A real server never shares them."""
+
+    def clear_request_globals():
+        from flask import g
+
+        for name in list(vars(g)):
+            delattr(g, name)
+        from flask_babel import refresh
+
+        refresh()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, clear_request_globals)
+
+
 @pytest.fixture
 def app():
     app = create_app(TestConfig)
+    _fresh_globals_per_request(app)
     with app.app_context():
         _db.create_all()
         yield app

@@ -443,7 +443,7 @@ def test_my_programme_explains_without_javascript_and_holds_every_session(client
     assert f'href="/e/{demo_event.slug}/"' in html
     assert len(re.findall(r'<li data-code="[^"]+" hidden>', html)) == len(demo_event.sessions)
     assert f'data-ics="/e/{demo_event.slug}/agenda.ics"' in html
-    assert f'src="/static/js/agenda.js?v=' in html
+    assert 'src="/static/js/agenda.js?v=' in html
 
 
 # --- HTTP: caching, compression, language ---

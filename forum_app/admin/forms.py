@@ -13,7 +13,14 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from forum_app.programme.domain import MAX_CAPACITY, SESSION_CODE_MAX_LENGTH
 from forum_app.programme.labels import KIND_LABELS, ROLE_LABELS

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum_app.auth.models import EVENT_ROLES, EventRole, User
@@ -46,7 +47,7 @@ def ensure_user(
         db.session.add(user)
     elif name:
         user.name = name
-    user.set_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     user.is_admin = user.is_admin or is_admin
     if event is not None and role is not None:
         existing = next((r for r in user.roles if r.event_id == event.id), None)

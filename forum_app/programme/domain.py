@@ -1,29 +1,30 @@
 """Pure programme rules on plain values: no Flask, no database. Tested without an app."""
 from __future__ import annotations
 
-# --- Public programme: time slots, now/next, filters (section owned by the public pages) ---
-# Imports kept inside the section so the two sections can be edited independently.
-import re as _pp_re  # noqa: E402
-from functools import lru_cache as _pp_lru_cache  # noqa: E402
-import unicodedata as _pp_unicodedata  # noqa: E402
-from collections.abc import Callable as _PPCallable  # noqa: E402
-from collections.abc import Iterable as _PPIterable  # noqa: E402
-from collections.abc import Mapping as _PPMapping  # noqa: E402
-from dataclasses import dataclass as _pp_dataclass  # noqa: E402
-from datetime import date as _pp_date  # noqa: E402
-from datetime import datetime as _pp_datetime  # noqa: E402
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-PUBLIC_ROLE_ORDER = ("speaker", "moderator", "witness", "rapporteur")
+SESSION_KINDS = ("plenary", "round-table", "workshop", "experience", "meeting", "reception", "lunch", "break")
+PERSON_ROLES = ("speaker", "moderator", "witness", "rapporteur")
+
+# --- Public programme: time slots, now/next, filters ---
+
+PUBLIC_ROLE_ORDER = PERSON_ROLES
 MAX_QUERY_LENGTH = 100  # longer searches are ignored, not truncated into something else
-_WORD_SPLIT = _pp_re.compile(r"\s+")
+_WORD_SPLIT = re.compile(r"\s+")
 
 
 def fold(text: str | None) -> str:
     """Case- and accent-insensitive form for searching: 'Numérique Œuvre' -> 'numerique oeuvre'."""
     if not text:
         return ""
-    decomposed = _pp_unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not _pp_unicodedata.combining(ch))
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("œ", "oe").replace("æ", "ae")
 
 
@@ -35,7 +36,7 @@ def clean_query(raw: str | None) -> str:
     return text
 
 
-def search_text(parts: _PPIterable[str | None]) -> str:
+def search_text(parts: Iterable[str | None]) -> str:
     """One folded haystack from the searchable texts of a session."""
     return "\n".join(fold(part) for part in parts if part)
 
@@ -46,27 +47,27 @@ def matches_text(query: str, haystack: str) -> bool:
     return all(word in haystack for word in words)
 
 
-def parse_day(raw: str | None, days: _PPIterable[_pp_date]) -> _pp_date | None:
+def parse_day(raw: str | None, days: Iterable[date]) -> date | None:
     """'2019-06-06' -> that date when it is one of `days`; anything else -> None."""
     if not raw or len(raw) != 10:
         return None
     try:
-        day = _pp_date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         return None
     return day if day in set(days) else None
 
 
-def default_day(days: list[_pp_date], today: _pp_date) -> _pp_date:
+def default_day(days: list[date], today: date) -> date:
     """Today when the event is on today, else its first day."""
     return today if today in days else days[0]
 
 
-@_pp_dataclass(frozen=True)
+@dataclass(frozen=True)
 class Filters:
     """The programme filters once checked: unknown values are dropped (None / '')."""
 
-    day: _pp_date
+    day: date
     track: str | None = None  # track slug
     kind: str | None = None
     room: int | None = None  # room id
@@ -89,13 +90,13 @@ class Filters:
 
 
 def parse_filters(
-    args: _PPMapping[str, str],
+    args: Mapping[str, str],
     *,
-    days: list[_pp_date],
-    today: _pp_date,
-    track_slugs: _PPIterable[str],
-    kinds: _PPIterable[str],
-    room_ids: _PPIterable[int],
+    days: list[date],
+    today: date,
+    track_slugs: Iterable[str],
+    kinds: Iterable[str],
+    room_ids: Iterable[int],
 ) -> Filters:
     """Filters from a query string; a value that names nothing known is ignored, never an error."""
     day = parse_day(args.get("day"), days) or default_day(days, today)
@@ -112,7 +113,7 @@ def parse_filters(
     return Filters(day=day, track=track, kind=kind, room=room, q=clean_query(args.get("q")))
 
 
-@_pp_dataclass(frozen=True)
+@dataclass(frozen=True)
 class SessionFacts:
     """What the filters look at in a session, as plain values."""
 
@@ -133,7 +134,7 @@ def session_matches(facts: SessionFacts, filters: Filters) -> bool:
     return not filters.q or matches_text(filters.q, facts.text)
 
 
-def group_by_start(items: _PPIterable, start_of: _PPCallable = lambda item: item.starts_at) -> list[tuple]:
+def group_by_start(items: Iterable, start_of: Callable = lambda item: item.starts_at) -> list[tuple]:
     """[(start, [items starting then]), ...] in time order; order within a slot is kept."""
     slots: dict = {}
     for item in items:
@@ -141,17 +142,17 @@ def group_by_start(items: _PPIterable, start_of: _PPCallable = lambda item: item
     return sorted(slots.items(), key=lambda pair: pair[0])
 
 
-@_pp_dataclass(frozen=True)
+@dataclass(frozen=True)
 class NowNext:
     current: list
     upcoming: list
 
     @property
-    def upcoming_start(self) -> _pp_datetime | None:
+    def upcoming_start(self) -> datetime | None:
         return self.upcoming[0].starts_at if self.upcoming else None
 
 
-def now_and_next(items: _PPIterable, now: _pp_datetime) -> NowNext:
+def now_and_next(items: Iterable, now: datetime) -> NowNext:
     """Sessions under way at `now`, and those starting next (all that share the earliest later start).
 
     Items have aware `starts_at` / `ends_at`; a session is under way from its start (included) to its
@@ -171,7 +172,7 @@ def paragraphs(text: str | None) -> list[list[str]]:
     if not text:
         return []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = _pp_re.split(r"\n[ \t]*\n", text.strip())
+    blocks = re.split(r"\n[ \t]*\n", text.strip())
     return [[line.strip() for line in block.strip().split("\n")] for block in blocks if block.strip()]
 
 
@@ -186,7 +187,7 @@ def person_line(name: str, job_title: str | None, organisation: str | None) -> s
     return f"{name} — {details}" if details else name
 
 
-def group_by_role(links: _PPIterable, role_of: _PPCallable = lambda link: link.role) -> list[tuple[str, list]]:
+def group_by_role(links: Iterable, role_of: Callable = lambda link: link.role) -> list[tuple[str, list]]:
     """[(role, [links])] in the order speakers, moderators, witnesses, rapporteurs, then unknown roles."""
     groups: dict[str, list] = {}
     for link in links:
@@ -220,7 +221,7 @@ TRACK_PALETTE = {
     "stone": "#57534e",
 }
 DEFAULT_TRACK_COLOUR = "slate"
-_HEX_COLOUR = _pp_re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+_HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
 
 def parse_colour(value: str | None) -> tuple[int, int, int] | None:
@@ -251,7 +252,7 @@ def contrast_ratio(a: str, b: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-@_pp_lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def track_palette_name(colour: str | None) -> str:
     """The palette entry nearest to a track's colour (a 'redmean' distance, close to what eyes see)."""
     rgb = parse_colour(colour)
@@ -267,7 +268,7 @@ def track_palette_name(colour: str | None) -> str:
     return min(TRACK_PALETTE, key=distance)
 
 
-def event_status(start: _pp_date, end: _pp_date, today: _pp_date) -> str:
+def event_status(start: date, end: date, today: date) -> str:
     """'ongoing', 'upcoming' or 'past' for an event running from `start` to `end` (dates at its venue)."""
     if today < start:
         return "upcoming"
@@ -276,36 +277,26 @@ def event_status(start: _pp_date, end: _pp_date, today: _pp_date) -> str:
     return "ongoing"
 
 
-# --- Clashes: one room or one person in two places at once (section owned by the organiser screens) ---
+# --- Clashes: one room or one person in two places at once ---
 # Imports kept inside the section so the two sections can be edited independently.
-import re as _re  # noqa: E402
-import unicodedata as _unicodedata  # noqa: E402
-from collections.abc import Iterable as _Iterable  # noqa: E402
-from dataclasses import dataclass as _dataclass  # noqa: E402
-from dataclasses import field as _field  # noqa: E402
-from datetime import date as _date  # noqa: E402
-from datetime import datetime as _datetime  # noqa: E402
-from datetime import time as _time  # noqa: E402
-from datetime import timezone as _timezone  # noqa: E402
-from zoneinfo import ZoneInfo as _ZoneInfo  # noqa: E402
 
 ROOM_CLASH = "room"
 PERSON_CLASH = "person"
 
 
-@_dataclass(frozen=True)
+@dataclass(frozen=True)
 class SlotView:
     """What the clash rules need to know of a session: when, where, who."""
 
     id: int
     code: str
-    starts_at: _datetime
-    ends_at: _datetime
+    starts_at: datetime
+    ends_at: datetime
     room_id: int | None = None
-    person_ids: frozenset[int] = _field(default_factory=frozenset)
+    person_ids: frozenset[int] = field(default_factory=frozenset)
 
 
-@_dataclass(frozen=True)
+@dataclass(frozen=True)
 class Clash:
     """Two sessions that need the same room (`subject_id` = room id) or person (= person id) at once.
 
@@ -326,7 +317,7 @@ def overlaps(a: SlotView, b: SlotView) -> bool:
     return a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
-def find_clashes(slots: _Iterable[SlotView]) -> list[Clash]:
+def find_clashes(slots: Iterable[SlotView]) -> list[Clash]:
     """Every room clash and person clash, ordered by time, then room clashes before person clashes."""
     ordered = sorted(slots, key=lambda s: (s.starts_at, s.ends_at, s.code, s.id))
     clashes: list[Clash] = []
@@ -345,9 +336,9 @@ def find_clashes(slots: _Iterable[SlotView]) -> list[Clash]:
 
 # --- Programme editing rules (organiser screens) ---
 
-SESSION_CODE_PATTERN = _re.compile(r"^[A-Z0-9]+$")
+SESSION_CODE_PATTERN = re.compile(r"^[A-Z0-9]+$")
 SESSION_CODE_MAX_LENGTH = 16
-COLOUR_PATTERN = _re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_CAPACITY = 100_000
 
 
@@ -366,24 +357,24 @@ def is_valid_colour(colour: str) -> bool:
 
 def slugify(text: str) -> str:
     """'Immobilier d'entreprise' -> 'immobilier-d-entreprise'."""
-    ascii_text = _unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
 
 
-def local_to_utc(day: _date, at: _time, tz_name: str) -> _datetime:
+def local_to_utc(day: date, at: time, tz_name: str) -> datetime:
     """A wall-clock time at the venue -> aware UTC datetime."""
-    return _datetime.combine(day, at, tzinfo=_ZoneInfo(tz_name)).astimezone(_timezone.utc)
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
 
 
-def utc_to_local(moment: _datetime, tz_name: str) -> _datetime:
-    return moment.astimezone(_ZoneInfo(tz_name))
+def utc_to_local(moment: datetime, tz_name: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz_name))
 
 
 OUTSIDE_EVENT = "outside_event"
 ENDS_BEFORE_START = "ends_before_start"
 
 
-def session_time_problems(day: _date, starts: _time, ends: _time, event_days: _Iterable[_date]) -> list[tuple[str, str]]:
+def session_time_problems(day: date, starts: time, ends: time, event_days: Iterable[date]) -> list[tuple[str, str]]:
     """(field, problem code) for each rule a session's timing breaks; the caller words the message."""
     problems: list[tuple[str, str]] = []
     if day not in set(event_days):

@@ -27,8 +27,21 @@ from sqlalchemy.orm import selectinload
 from forum_app.errors import InvalidInput
 from forum_app.extensions import db
 from forum_app.programme import domain, interop
-from forum_app.programme.interop import PersonData, RoomData, ScheduleData, SessionData, TrackData
-from forum_app.programme.models import Event, Person, Room, Session, SessionPerson, Track
+from forum_app.programme.interop import (
+    PersonData,
+    RoomData,
+    ScheduleData,
+    SessionData,
+    TrackData,
+)
+from forum_app.programme.models import (
+    Event,
+    Person,
+    Room,
+    Session,
+    SessionPerson,
+    Track,
+)
 from forum_app.programme.services import bump_programme_version
 
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

@@ -35,14 +35,13 @@ from xml.sax.handler import ContentHandler
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import defusedxml.sax
-from defusedxml import DefusedXmlException
 from dateutil.parser import isoparse
+from defusedxml import DefusedXmlException
 
 from forum_app.errors import InvalidInput
+from forum_app.programme.domain import PERSON_ROLES, SESSION_KINDS
 
 # Kept in step with programme/models.py (importing the models would pull in the database).
-SESSION_KINDS = ("plenary", "round-table", "workshop", "experience", "meeting", "reception", "lunch", "break")
-PERSON_ROLES = ("speaker", "moderator", "witness", "rapporteur")
 DEFAULT_TIME_ZONE = "Europe/Paris"
 DEFAULT_LANGUAGE = "fr"
 SCHEMA_URL = "https://c3voc.de/schedule/schema.json"

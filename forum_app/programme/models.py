@@ -9,9 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum_app.db import UTCDateTime, utcnow
 from forum_app.extensions import db
-
-SESSION_KINDS = ("plenary", "round-table", "workshop", "experience", "meeting", "reception", "lunch", "break")
-PERSON_ROLES = ("speaker", "moderator", "witness", "rapporteur")
+from forum_app.programme.domain import PERSON_ROLES, SESSION_KINDS  # noqa: F401 (the models' vocabulary)
 
 
 def new_guid() -> str:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
@@ -475,37 +477,19 @@ def programme_clashes(event: Event, session: Session | None = None) -> list[Clas
 
 # --- Public programme pages: reads with eager loading (a handful of queries, no N+1) ---
 
-# Imports kept inside the section (aliased) so it does not depend on the sections above.
-from datetime import date as _date  # noqa: E402
-from datetime import datetime as _datetime  # noqa: E402
-from datetime import time as _time  # noqa: E402
-from datetime import timedelta as _timedelta  # noqa: E402
-from zoneinfo import ZoneInfo as _ZoneInfo  # noqa: E402
-from dataclasses import dataclass as _dataclass  # noqa: E402
-from dataclasses import field as _field  # noqa: E402
 
-from flask_babel import gettext as _gettext  # noqa: E402
-from sqlalchemy import func as _func  # noqa: E402
-from sqlalchemy.orm import joinedload as _joinedload  # noqa: E402
-from sqlalchemy.orm import selectinload as _selectinload  # noqa: E402
-
-from forum_app.programme import domain as _domain  # noqa: E402
-from forum_app.programme.models import SESSION_KINDS as _SESSION_KINDS  # noqa: E402
-from forum_app.programme.models import SessionPerson as _SessionPerson  # noqa: E402
-
-
-def local_day_bounds(day: _date, tz_name: str) -> tuple[_datetime, _datetime]:
+def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
     """The instants a calendar day at the venue starts and ends (aware, half-open)."""
-    zone = _ZoneInfo(tz_name)
-    start = _datetime.combine(day, _time.min, tzinfo=zone)
-    end = _datetime.combine(day + _timedelta(days=1), _time.min, tzinfo=zone)
+    zone = ZoneInfo(tz_name)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     return start, end
 
 
 def _programme_select(event: Event, *, with_people: bool = True):
-    options = [_joinedload(Session.track), _joinedload(Session.room)]
+    options = [joinedload(Session.track), joinedload(Session.room)]
     if with_people:
-        options.append(_selectinload(Session.people).joinedload(_SessionPerson.person))
+        options.append(selectinload(Session.people).joinedload(SessionPerson.person))
     return (
         db.select(Session)
         .where(Session.event_id == event.id)
@@ -514,7 +498,7 @@ def _programme_select(event: Event, *, with_people: bool = True):
     )
 
 
-def public_sessions(event: Event, *, day: _date | None = None, with_people: bool = True) -> list[Session]:
+def public_sessions(event: Event, *, day: date | None = None, with_people: bool = True) -> list[Session]:
     """The event's sessions (of one day at the venue when `day` is given), with track, room and people."""
     stmt = _programme_select(event, with_people=with_people)
     if day is not None:
@@ -526,55 +510,55 @@ def public_sessions(event: Event, *, day: _date | None = None, with_people: bool
 def kinds_in_use(event: Event) -> list[str]:
     """Session kinds the event's programme uses, in the canonical order."""
     used = set(db.session.scalars(db.select(Session.kind).where(Session.event_id == event.id).distinct()))
-    return [kind for kind in _SESSION_KINDS if kind in used]
+    return [kind for kind in SESSION_KINDS if kind in used]
 
 
 def public_session(event: Event, code: str) -> Session:
     """One session by code (any case), with its track, room and people loaded."""
     code = (code or "").strip()
     if not code or len(code) > 32:
-        raise NotFound(_gettext("Cette session n'existe pas."))
-    stmt = _programme_select(event).where(_func.upper(Session.code) == code.upper())
+        raise NotFound(_("Cette session n'existe pas."))
+    stmt = _programme_select(event).where(func.upper(Session.code) == code.upper())
     session = db.session.scalars(stmt).unique().first()
     if session is None:
-        raise NotFound(_gettext("Cette session n'existe pas."))
+        raise NotFound(_("Cette session n'existe pas."))
     return session
 
 
-def session_facts(session: Session) -> _domain.SessionFacts:
+def session_facts(session: Session) -> domain.SessionFacts:
     """What the public filters look at, as plain values (people must be loaded)."""
     texts = [session.title, session.subtitle, session.abstract, session.description]
     for link in session.people:
         texts += [link.person.name, link.person.organisation]
-    return _domain.SessionFacts(
+    return domain.SessionFacts(
         kind=session.kind,
         track=session.track.slug if session.track else None,
         room=session.room_id,
-        text=_domain.search_text(texts),
+        text=domain.search_text(texts),
     )
 
 
-@_dataclass
+@dataclass
 class ProgrammeListing:
     """What the programme page shows for one day and set of filters."""
 
     shown: list[Session]
-    other_days: list[tuple[_date, int]] = _field(default_factory=list)  # (day, matches) when filters narrow
-    now_next: _domain.NowNext | None = None  # only on the event's days
+    other_days: list[tuple[date, int]] = field(default_factory=list)  # (day, matches) when filters narrow
+    now_next: domain.NowNext | None = None  # only on the event's days
 
 
-def programme_listing(event: Event, filters: _domain.Filters, *, today: _date, now: _datetime) -> ProgrammeListing:
+def programme_listing(event: Event, filters: domain.Filters, *, today: date, now: datetime) -> ProgrammeListing:
     """The sessions of the chosen day that pass the filters, matches on other days, and now/next today."""
-    zone = _ZoneInfo(event.timezone)
-    other_days: list[tuple[_date, int]] = []
+    zone = ZoneInfo(event.timezone)
+    other_days: list[tuple[date, int]] = []
     today_sessions: list[Session] | None = None
     if filters.narrowing:
         # A search looks at every day, so the page can point to matches on the other days.
-        by_day: dict[_date, list[Session]] = {}
+        by_day: dict[date, list[Session]] = {}
         for session in public_sessions(event):
             by_day.setdefault(session.starts_at.astimezone(zone).date(), []).append(session)
         matching = {
-            day: [s for s in sessions if _domain.session_matches(session_facts(s), filters)]
+            day: [s for s in sessions if domain.session_matches(session_facts(s), filters)]
             for day, sessions in by_day.items()
         }
         shown = matching.get(filters.day, [])
@@ -588,5 +572,5 @@ def programme_listing(event: Event, filters: _domain.Filters, *, today: _date, n
     if today in event.days:
         if today_sessions is None:
             today_sessions = public_sessions(event, day=today, with_people=False)
-        now_next = _domain.now_and_next(today_sessions, now)
+        now_next = domain.now_and_next(today_sessions, now)
     return ProgrammeListing(shown=shown, other_days=other_days, now_next=now_next)
