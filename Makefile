@@ -7,7 +7,7 @@ export FLASK_APP := forum_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup install translations db chromium bench clean
+.PHONY: run test setup install translations messages db chromium bench clean
 
 run: setup
 	@echo ""
@@ -30,8 +30,26 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Compile the committed catalogues (translations/<lang>/LC_MESSAGES/messages.po) to the
+# git-ignored .mo files the app reads. Stops on a missing catalogue, a .po that does not parse
+# strictly, or a translation whose placeholders differ from its msgid (pybabel compile's check).
+CATALOGUES = $(wildcard translations/*/LC_MESSAGES/messages.po)
+define CHECK_CATALOGUES
+import sys
+from babel.messages.pofile import PoFileError, read_po
+for path in sys.argv[1:]:
+    try:
+        with open(path, "rb") as fh:
+            read_po(fh, abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError) as error:
+        sys.exit(f"make translations: {path} is broken: {error}")
+endef
+export CHECK_CATALOGUES
+
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f 2>/dev/null || $(BIN)/pybabel compile -d translations
+	@test -n "$(CATALOGUES)" || { echo "make translations: no catalogue under translations/" >&2; exit 1; }
+	@$(BIN)/python -c "$$CHECK_CATALOGUES" $(CATALOGUES)
+	$(BIN)/pybabel compile --statistics -d translations
 
 db: install
 	$(BIN)/flask db upgrade
@@ -50,10 +68,14 @@ chromium:
 bench: setup
 	$(BIN)/python bench/programme_page.py
 
-# Extract French source strings and refresh the English catalogue.
+# Extract the French source strings and refresh the English catalogue (then translate the new
+# or fuzzy entries in translations/en/LC_MESSAGES/messages.po; tests/test_i18n.py checks none is left).
+# tests/test_i18n.py reads the BABEL_KEYWORDS line below: keep it on one line.
+BABEL_KEYWORDS = -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k _gettext
+
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --project=forum_app --copyright-holder="forum_app contributors" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --init-missing --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance/forum.db*

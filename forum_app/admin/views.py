@@ -11,6 +11,7 @@ from datetime import date, datetime
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf.csrf import CSRFError
 
 from forum_app.admin.forms import (
@@ -270,7 +271,7 @@ ROOMS = Catalogue(
 )  # fmt: skip
 TRACKS = Catalogue(
     "tracks", "track", TrackForm, ("name", "colour"),
-    _l("Parcours"), _l("Nouveau parcours"), _l("Parcours créé."), _l("Parcours enregistré."), _l("Parcours supprimé."),
+    lazy_pgettext("pluriel", "Parcours"), _l("Nouveau parcours"), _l("Parcours créé."), _l("Parcours enregistré."), _l("Parcours supprimé."),
     _l("Les sessions de ce parcours restent au programme, sans parcours."),
 )  # fmt: skip
 PEOPLE = Catalogue(
@@ -312,7 +313,7 @@ def _catalogue_delete(catalogue: Catalogue, item):
         "admin/confirm_delete.html",
         event=g.event,
         form=form,
-        what=f"«\u00a0{item.name}\u00a0»",
+        what=_("«\u00a0%(name)s\u00a0»", name=item.name),
         consequence=catalogue.consequence,
         cancel_url=url_for(f"admin.{catalogue.name}", slug=g.event.slug),
     )

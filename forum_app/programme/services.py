@@ -460,7 +460,10 @@ def programme_clashes(event: Event, session: Session | None = None) -> list[Clas
     warnings = []
     for clash in clashes:
         first, second = sessions[clash.first.id], sessions[clash.second.id]
-        pair = {"a": f"{first.code} «\u00a0{first.title}\u00a0»", "b": f"{second.code} «\u00a0{second.title}\u00a0»"}
+        pair = {
+            "a": _("%(code)s «\u00a0%(title)s\u00a0»", code=first.code, title=first.title),
+            "b": _("%(code)s «\u00a0%(title)s\u00a0»", code=second.code, title=second.title),
+        }
         if clash.kind == domain.ROOM_CLASH:
             message = _(
                 "%(room)s : %(a)s et %(b)s ont lieu en même temps dans cette salle.", room=rooms.get(clash.subject_id, "?"), **pair
