@@ -35,8 +35,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from forum_app import cli, errors, extensions, i18n, models, security, web  # noqa: F401 (models: full metadata)
+    from forum_app import cli, errors, extensions, i18n, mail, models, security, web  # noqa: F401 (models: full metadata)
+    from forum_app.admin.registrations import bp as admin_registrations_bp
     from forum_app.admin.views import bp as admin_bp
+    from forum_app.badges.views import bp as badges_bp
+    from forum_app.registration.views import bp as registration_bp
     from forum_app.auth.views import bp as auth_bp
     from forum_app.programme.views import bp as programme_bp
 
@@ -47,6 +50,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
+    mail.init_app(app)
     security.init_app(app)
     web.init_app(app)
     errors.init_app(app)
@@ -55,6 +59,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(programme_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(badges_bp)
+    app.register_blueprint(admin_registrations_bp)
     return app
 
 

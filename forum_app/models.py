@@ -8,3 +8,5 @@ from forum_app.programme.models import (  # noqa: F401
     SessionPerson,
     Track,
 )
+from forum_app.badges.models import BadgeKey  # noqa: F401
+from forum_app.registration.models import Delegation, Registration, WorkshopSeat  # noqa: F401
