@@ -37,7 +37,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -179,8 +178,15 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def time_requests(client, url: str, n: int, headers: dict | None = None, counter: QueryCounter | None = None) -> dict:
+def time_requests(client, url: str, n: int, headers: dict | None = None, counter: QueryCounter | None = None,
+                  *, cold: bool = True) -> dict:
+    """cold: forget the worker's rendered pages before each request, so every one is a full render."""
     headers = {"Accept-Encoding": "gzip", **(headers or {})}
+
+    def forget_rendered_pages():
+        if cold:
+            client.application.extensions.pop("forum_rendered_pages", None)
+
     first = client.get(url, headers=headers)
     for _ in range(min(5, n)):  # warm caches (templates, statements)
         client.get(url, headers=headers)
@@ -188,6 +194,7 @@ def time_requests(client, url: str, n: int, headers: dict | None = None, counter
     queries_before = counter.count if counter else 0
     cpu_start = time.process_time()
     for _ in range(n):
+        forget_rendered_pages()
         start = time.perf_counter()
         response = client.get(url, headers=headers)
         response.get_data()
@@ -441,7 +448,7 @@ def throughput(db_path: Path, paths: dict[str, str], seconds: int, connections: 
             results[name]["server_cpu_ms"] = cpu * 1000 / max(results[name]["requests"], 1)
     finally:
         server.stop()
-    results["_command"] = " ".join(server.command)
+    results["_command"] = " ".join([os.path.relpath(server.command[0], ROOT), *server.command[1:]])
     return results
 
 
@@ -490,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
             "404": time_requests(client, "/e/no-such-event/", args.requests, counter=counter),
             "demo": time_requests(client, demo_url, args.requests, counter=counter),
             "big": time_requests(client, big_url, max(20, args.requests // 2), counter=counter),
+            "demo_warm": time_requests(client, demo_url, args.requests, counter=counter, cold=False),
+            "big_warm": time_requests(client, big_url, args.requests, counter=counter, cold=False),
         }
         weight = first_load(client, demo_url)
         weight_big = first_load(client, big_url)
@@ -515,7 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     add("| page | status | bytes sent | p50 | p95 | CPU/request | x static p50 | SQL queries/request | budget p95 |")
     add("|---|---|---|---|---|---|---|---|---|")
     labels = {"css": "static /static/css/app.css (baseline)", "404": "unknown event (404 page)",
-              "demo": f"demo programme {demo_url}", "big": f"600 sessions {big_url}"}
+              "demo": f"demo programme {demo_url} (full render)", "big": f"600 sessions {big_url} (full render)",
+              "demo_warm": "demo programme (worker's rendered-page cache)",
+              "big_warm": "600 sessions (worker's rendered-page cache)"}
     budgets = {"demo": f"≤ {BUDGETS['p95_demo_ms']:.0f} ms", "big": f"≤ {BUDGETS['p95_600_ms']:.0f} ms"}
     for key, row in timing.items():
         add(f"| {labels[key]} | {row['status']} | {row['bytes']} | {fmt(row['p50'], ' ms', 2)} | "
@@ -615,11 +626,16 @@ def machine() -> str:
         pass
     wrk = shutil.which("wrk")
     wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0] if wrk else "missing"
+    wrk_version = wrk_version.split(" Copyright")[0]
     return (f"nproc {os.cpu_count()}, {cpu or platform.processor()}, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, wrk: {wrk_version.strip() or 'present'}")
 
 
 def write_results(report: str, argv: list[str] | None) -> None:
+    """Rewrite RESULTS.md with this run; a hand-written "## Analysis" section at its end is kept."""
+    path = ROOT / "bench" / "RESULTS.md"
+    previous = path.read_text() if path.exists() else ""
+    analysis = previous[previous.index("## Analysis"):] if "## Analysis" in previous else ""
     args = " ".join(argv if argv is not None else sys.argv[1:])
     text = f"""# Benchmark results: the public programme page
 
@@ -639,7 +655,7 @@ same machine (so it shares the cores with the server).
 
 {report}
 """
-    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    path.write_text(text + ("\n" + analysis if analysis else ""))
 
 
 if __name__ == "__main__":

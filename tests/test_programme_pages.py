@@ -555,3 +555,20 @@ def test_offline_notice_is_in_the_page_for_the_service_worker(client, demo_event
     html = html_of(client.get(f"/e/{demo_event.slug}/"))
     assert 'data-offline-notice hidden' in html
     assert 'data-sw="/sw.js"' in html
+
+
+def test_programme_page_shows_an_organiser_edit_on_the_next_visit(client, demo_event):
+    from forum_app.programme import services as programme_services
+
+    session = next(s for s in demo_event.sessions if s.code == "A1")
+    first = html_of(client.get(f"/e/{demo_event.slug}/?day=2019-06-06"))
+    values = programme_services.session_form_values(demo_event, session)
+    values["title"] = "Atelier 1 — titre corrigé"
+    programme_services.update_session(demo_event, session, programme_services.SessionInput(**values))
+
+    again = html_of(client.get(f"/e/{demo_event.slug}/?day=2019-06-06"))
+    session_page = html_of(client.get(f"/e/{demo_event.slug}/s/A1"))
+
+    assert "Atelier 1 — Immobilier" in first
+    assert "Atelier 1 — titre corrigé" in again and "Atelier 1 — Immobilier" not in again
+    assert "Atelier 1 — titre corrigé" in session_page

@@ -18,6 +18,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session as flask_session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -75,6 +76,8 @@ def event_programme(slug: str):
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified
 
+    if (cached := _cached_page(etag)) is not None:
+        return cached
     listing = services.programme_listing(event, filters, today=today, now=now)
     html = render_template(
         "programme/programme.html",
@@ -91,7 +94,7 @@ def event_programme(slug: str):
         other_days=listing.other_days,
         now_next=listing.now_next,
     )
-    return _page(html, etag)
+    return _page(html, etag, cacheable=event.is_published)
 
 
 @bp.get("/e/<slug>/s/<code>")
@@ -100,6 +103,8 @@ def session_page(slug: str, code: str):
     etag = _page_etag(event, "session", code.upper())
     if (not_modified := _not_modified(etag)) is not None:
         return not_modified
+    if (cached := _cached_page(etag)) is not None:
+        return cached
     session = services.public_session(event, code)
     tz = ZoneInfo(event.timezone)
     html = render_template(
@@ -111,7 +116,7 @@ def session_page(slug: str, code: str):
         role_groups=domain.group_by_role(session.people),
         paragraphs=domain.paragraphs(session.abstract) + domain.paragraphs(session.description),
     )
-    return _page(html, etag)
+    return _page(html, etag, cacheable=event.is_published)
 
 
 @bp.get("/e/<slug>/mon-programme")
@@ -164,7 +169,13 @@ def _event_today(event: Event) -> date:
 
 def _page_etag(event: Event, *parts: object) -> str:
     return web.etag_for(
-        event.id, event.programme_version, event.is_published, i18n.current_language(), _assets_key(), *parts
+        event.id,
+        event.created_at.timestamp(),  # a database rebuilt under a running server starts versions at 1 again
+        event.programme_version,
+        event.is_published,
+        i18n.current_language(),
+        _assets_key(),
+        *parts,
     )
 
 
@@ -176,7 +187,45 @@ def _not_modified(etag: str) -> Response | None:
     return None
 
 
-def _page(html: str, etag: str) -> Response:
+class RenderedPages:
+    """The last rendered public pages of this worker, keyed by their ETag.
+
+    The ETag already names everything a public page depends on (programme version, language,
+    filters, the minute when "now / next" shows, asset versions), so a hit is the very page a
+    render would produce. It saves the render on busy event mornings, when hundreds of phones ask
+    for the same programme. Bounded, oldest out first.
+    """
+
+    def __init__(self, capacity: int = 256):
+        self.capacity = capacity
+        self._pages: dict[str, str] = {}
+
+    def get(self, etag: str) -> str | None:
+        return self._pages.get(etag)
+
+    def put(self, etag: str, html: str) -> None:
+        if etag in self._pages:
+            return
+        if len(self._pages) >= self.capacity:
+            self._pages.pop(next(iter(self._pages)))
+        self._pages[etag] = html
+
+
+def _rendered_pages() -> RenderedPages:
+    return current_app.extensions.setdefault("forum_rendered_pages", RenderedPages())
+
+
+def _cached_page(etag: str) -> Response | None:
+    if "_flashes" in flask_session:
+        return None
+    html = _rendered_pages().get(etag)
+    return None if html is None else _cache_headers(make_response(html), etag)
+
+
+def _page(html: str, etag: str, *, cacheable: bool = False) -> Response:
+    # Flashed messages are one visitor's: a page showing them must not be kept for others.
+    if cacheable and "_flashes" not in flask_session:
+        _rendered_pages().put(etag, html)
     return _cache_headers(make_response(html), etag)
 
 
