@@ -23,6 +23,8 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     DEMO_DATA = Path(__file__).parent / "demo_data" / "citescap-programme.json"
+    # Who attendees write to about their personal data (shown in the privacy notice).
+    PRIVACY_CONTACT: str = ""
     # Freeze "now" for demos and tests ("2019-06-06T11:45:00+02:00"); empty = real clock.
     FORUM_NOW: str | None = None
 
@@ -42,10 +44,26 @@ class Config:
         if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"}:
             env["SESSION_COOKIE_SECURE"] = True
             env["REMEMBER_COOKIE_SECURE"] = True
+        if os.environ.get("PRIVACY_CONTACT"):
+            env["PRIVACY_CONTACT"] = os.environ["PRIVACY_CONTACT"]
         if os.environ.get("FORUM_NOW"):
             env["FORUM_NOW"] = os.environ["FORUM_NOW"]
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             env["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+        # Mail (forum_app/mail.py): outbox files by default, SMTP when MAIL_BACKEND=smtp.
+        for name in ("MAIL_BACKEND", "MAIL_OUTBOX_DIR", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD",
+                     "MAIL_DEFAULT_SENDER"):
+            if os.environ.get(name):
+                env[name] = os.environ[name]
+        for name in ("MAIL_PORT", "MAIL_TIMEOUT"):
+            if os.environ.get(name, "").strip().isdigit():
+                env[name] = int(os.environ[name])
+        for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+            if os.environ.get(name):
+                env[name] = os.environ[name].strip().lower() in {"1", "true", "yes", "on"}
+        # Absolute links in emails sent outside a request (e.g. "https://forum.example.org").
+        if os.environ.get("PUBLIC_BASE_URL"):
+            env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"]
         return env
 
 
@@ -55,5 +73,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    MAIL_BACKEND = "memory"  # app.extensions["mail_outbox"]; never files or a server in tests
     # Real scrypt costs ~0.1 s a user; the tests create hundreds of accounts.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"

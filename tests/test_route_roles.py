@@ -18,6 +18,7 @@ from forum_app.auth.models import EventRole, User
 from forum_app.config import TestConfig
 from forum_app.extensions import db
 from forum_app.programme.models import Event, SessionPerson
+from forum_app.registration.models import Delegation, Registration
 
 PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # <slug>, <int:session_id>
 PASSWORD = "correct-horse-battery"
@@ -84,6 +85,15 @@ def world(app, demo_event):
         "organiser": _user("organiser@example.org", "organiser", demo_event),
         "site-admin": _user("admin@example.org", admin=True),
     }
+    for n in (1, 2):  # badges: routes about one registration (variant 0 and 1 take one each)
+        db.session.add(
+            Registration(
+                event_id=demo_event.id, first_name=f"Inscrit{n}", last_name="Test", email=f"inscrit{n}@example.org",
+                email_key=f"inscrit{n}@example.org", status="confirmed", access_token=f"route-roles-token-{n}",
+            )
+        )
+    for n in (1, 2):  # registrations screens: routes about one delegation (empty: each variant may delete its own)
+        db.session.add(Delegation(event_id=demo_event.id, name=f"Délégation {n}"))
     db.session.commit()
     return demo_event, users
 
@@ -108,6 +118,8 @@ def _url_values(event: Event, variant: int = 0) -> dict[str, object]:
 
     session = pick([s for s in event.sessions if s.people])
     link: SessionPerson = session.people[0]
+    registrations = list(db.session.scalars(db.select(Registration).filter_by(event_id=event.id).order_by(Registration.id)))
+    delegations = list(db.session.scalars(db.select(Delegation).filter_by(event_id=event.id).order_by(Delegation.id)))
     return {
         "slug": event.slug,
         "session_id": session.id,
@@ -116,6 +128,8 @@ def _url_values(event: Event, variant: int = 0) -> dict[str, object]:
         "person_id": pick(event.people).id,
         "room_id": pick(event.rooms).id,
         "track_id": pick(event.tracks).id,
+        "registration_id": pick(registrations).id,
+        "delegation_id": pick(delegations).id,
     }
 
 

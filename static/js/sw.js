@@ -13,9 +13,14 @@ var PAGE_PATTERNS = [
   /^\/e\/[^/]+\/$/,
   /^\/e\/[^/]+\/s\/[^/.]+$/,
   /^\/e\/[^/]+\/mon-programme$/,
-  /^\/e\/[^/]+\/schedule\.json$/
+  /^\/e\/[^/]+\/schedule\.json$/,
+  /^\/e\/[^/]+\/me\/[^/.]+$/
 ];
 var PROGRAMME_PAGE = /^\/e\/[^/]+\/$/;
+/* The attendee's own space (their badge must show at the door without network). It is sent
+   `Cache-Control: private, no-cache`: kept on this device, never in a shared cache. A 404 for it
+   (erased, or a reissued link) drops the copy. */
+var PERSONAL_PAGE = /^\/e\/[^/]+\/me\/[^/.]+$/;
 
 self.addEventListener('install', function () { self.skipWaiting(); });
 
@@ -43,9 +48,10 @@ self.addEventListener('fetch', function (event) {
   }
 });
 
-function cacheable(response) {
+function cacheable(response, personal) {
+  var control = (response && response.headers.get('Cache-Control')) || '';
   return response && response.ok && response.type === 'basic' &&
-    !/no-store|private/.test(response.headers.get('Cache-Control') || '');
+    !/no-store/.test(control) && (personal || !/private/.test(control));
 }
 
 function cacheFirst(request, url) {
@@ -73,8 +79,10 @@ function dropOlderVersions(cache, url) {
 
 function networkFirst(event, request, url) {
   return caches.open(PAGES).then(function (cache) {
+    var personal = PERSONAL_PAGE.test(url.pathname);
     var network = fetch(request).then(function (response) {
-      if (cacheable(response)) cache.put(request, response.clone());
+      if (cacheable(response, personal)) cache.put(request, response.clone());
+      else if (personal && response.status === 404) cache.delete(request, { ignoreVary: true });
       return response;
     });
     var timeout = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS, null); });

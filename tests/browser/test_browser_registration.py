@@ -101,6 +101,34 @@ def test_register_on_a_phone_then_show_the_badge_offline(new_context, live_serve
     assert not [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p], problems
 
 
+def test_erasing_one_s_data_also_drops_the_copy_kept_on_the_phone(new_context, live_server):
+    context = new_context(service_workers="allow")
+    page = context.new_page()
+    email = unique_email("efface")
+    page.goto(live_server.event_url("register"))
+    fill_registration(page, live_server, email, first_name="Gwenola")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Je m'inscris").click()
+    link = private_link(live_server, email)
+    page.goto(link)
+    page.evaluate("async () => Boolean(await navigator.serviceWorker.ready)")
+    page.reload()
+    page.wait_for_function(CONTROLLED)
+    page.wait_for_function(IN_CACHE, arg=link, timeout=5_000)
+
+    page.get_by_role("link", name="Effacer mes données").click()
+    expect(page.get_by_text("Attention : c'est définitif.")).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Effacer définitivement mes données").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vos données ont été effacées")
+    page.wait_for_function("async (url) => !(await caches.match(url, {ignoreVary: true}))", arg=link, timeout=5_000)
+    context.set_offline(True)
+    page.goto(link)
+    expect(page.get_by_text("Gwenola")).to_have_count(0)
+    context.set_offline(False)
+
+
 def test_registration_errors_keep_what_was_typed_and_are_announced(page, live_server, screenshot):
     page.goto(live_server.event_url("register"))
     page.get_by_label("Prénom").fill("Ольга")
@@ -153,7 +181,7 @@ def test_change_workshops_on_a_phone(page, live_server, screenshot):
     expect(page.locator(".my-workshops")).to_contain_text("Atelier 6 — Mobiliser les habitants")
 
 
-def test_register_and_personal_pages_have_no_serious_accessibility_violation(axe, page, live_server):
+def test_register_and_personal_pages_have_no_serious_accessibility_violation(axe, page, live_server, screenshot):
     email = unique_email("axe")
     page.goto(live_server.event_url("register"))
     assert_accessible(axe, page, "register")
@@ -171,5 +199,8 @@ def test_register_and_personal_pages_have_no_serious_accessibility_violation(axe
     for path in ("", "/modifier", "/ateliers", "/annuler", "/effacer"):
         page.goto(link + path)
         assert_accessible(axe, page, f"me{path}")
+        if path in ("/modifier", "/annuler", "/effacer"):
+            screenshot(page, f"registration-me-{path[1:]}")
     page.goto(live_server.event_url("confidentialite"))
     assert_accessible(axe, page, "privacy notice")
+    screenshot(page, "registration-privacy")
