@@ -12,6 +12,7 @@ from forum_app.errors import DomainError
 demo_cli = AppGroup("demo", help="Demo forum.")
 users_cli = AppGroup("users", help="Staff accounts.")
 programme_cli = AppGroup("programme", help="Programme import and export.")
+registrations_cli = AppGroup("registrations", help="Attendees' registrations.")
 
 DEMO_ORGANISER_EMAIL = "organisatrice@citescap.example"
 DEMO_ORGANISER_PASSWORD = "citescap-demo-2019"
@@ -73,7 +74,21 @@ def programme_import(path: Path, event_slug: str | None) -> None:
     click.echo(f"Imported into /e/{result.event.slug}/: {result.summary()}")
 
 
+@registrations_cli.command("erase-expired")
+def registrations_erase_expired() -> None:
+    """Erase personal data whose retention period is over (run it daily, e.g. from cron)."""
+    from forum_app import clock
+    from forum_app.registration import services as registration_services
+
+    erased = registration_services.erase_expired(clock.now().date())
+    if not erased:
+        click.echo("Nothing to erase.")
+    for slug, count in erased.items():
+        click.echo(f"{slug}: {count} registrations erased")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(programme_cli)
+    app.cli.add_command(registrations_cli)

@@ -66,6 +66,11 @@ def format_duration(minutes: int, locale: str | None = None) -> str:
     return f"{hours} h" if hours else f"{mins} min"
 
 
+def capitalise_first(text: str) -> str:
+    """'jeudi 6 juin' -> 'Jeudi 6 juin' (Jinja's `capitalize` would lower-case 'June' in English)."""
+    return text[:1].upper() + text[1:]
+
+
 def format_number(value: float | int, locale: str | None = None) -> str:
     return format_decimal(value, locale=locale or current_language())
 
@@ -78,6 +83,7 @@ def init_app(app: Flask) -> None:
         clock=format_clock,
         duration=format_duration,
         number=format_number,
+        capfirst=capitalise_first,
     )
 
     @app.after_request

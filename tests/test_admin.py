@@ -471,3 +471,31 @@ def test_site_admin_without_a_role_manages_the_programme(client, event):
 
     assert response.status_code == 302
     assert db.session.scalar(db.select(Room).filter_by(name="Hall")) is not None
+
+
+
+def test_raising_a_workshop_capacity_seats_the_first_person_waiting(client, demo_event):
+    from forum_app.registration import services as registration_services
+    from forum_app.registration.services import RegistrationInput
+
+    workshop = next(s for s in demo_event.sessions if s.code == "A1")
+    workshop.capacity = 1
+    db.session.commit()
+    for n in range(2):
+        registration_services.register(
+            demo_event,
+            RegistrationInput(first_name="Personne", last_name=f"N{n}", email=f"p{n}@example.org",
+                              workshop_codes=["A1"], consent=True),
+        )
+    user = staff_user("orga-a1@example.org", "organiser", demo_event)
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+
+    response = client.post(
+        f"/e/{demo_event.slug}/admin/sessions/{workshop.id}",
+        data=session_data(code="A1", title=workshop.title, kind="workshop", day="2019-06-06", starts="11:30",
+                          ends="13:00", room_id=str(workshop.room_id), signup_required="y", capacity="2"),
+    )
+
+    a1 = next(a for a in registration_services.availability(demo_event) if a.session.code == "A1")
+    assert response.status_code == 302
+    assert (a1.confirmed, a1.waitlisted) == (2, 0)

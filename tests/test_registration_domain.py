@@ -273,3 +273,15 @@ def test_changing_choices_keeps_the_unchanged_ones():
     change = domain.diff_choices(["A1", "A5"], ["a6", "A1"])
 
     assert (change.kept, change.dropped, change.added) == (["A1"], ["A5"], ["A6"])
+
+
+def test_add_months_keeps_the_day_or_takes_the_last_of_a_shorter_month():
+    from datetime import date
+
+    from forum_app.registration.domain import add_months, erasure_due
+
+    assert add_months(date(2019, 6, 7), 12) == date(2020, 6, 7)
+    assert add_months(date(2020, 1, 31), 1) == date(2020, 2, 29)
+    assert add_months(date(2019, 12, 15), 1) == date(2020, 1, 15)
+    assert not erasure_due(date(2019, 6, 7), date(2020, 6, 7))
+    assert erasure_due(date(2019, 6, 7), date(2020, 6, 8))

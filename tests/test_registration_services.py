@@ -475,3 +475,26 @@ def test_mail_server_down_never_loses_the_registration(app, demo_event, caplog):
     db.session.expire_all()
     assert db.session.get(Registration, outcome.registration.id).status == "confirmed"
     assert "Mail not sent" in caplog.text
+
+
+def test_erase_expired_erases_people_a_year_after_the_event_and_keeps_counts(app, demo_event):
+    from datetime import date
+
+    from forum_app.registration import services as registration_services
+    from forum_app.registration.models import Registration
+    from forum_app.registration.services import RegistrationInput
+
+    registration_services.register(
+        demo_event,
+        RegistrationInput(first_name="Anaïs", last_name="L'Hôte", email="anais@example.org", category="elu",
+                          workshop_codes=["A2"], consent=True),
+    )
+
+    too_early = registration_services.erase_expired(date(2020, 6, 7))
+    erased = registration_services.erase_expired(date(2020, 6, 8))
+    again = registration_services.erase_expired(date(2020, 6, 9))
+
+    person = db.session.scalars(db.select(Registration)).one()
+    assert too_early == {} and erased == {demo_event.slug: 1} and again == {}
+    assert "Anaïs" not in (person.first_name, person.last_name) and "anais" not in person.email
+    assert person.category == "elu" and person.anonymised_at is not None

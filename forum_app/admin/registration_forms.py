@@ -6,6 +6,7 @@ services and domain; the choices that depend on the event are filled in by the v
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -53,7 +54,7 @@ class PersonDetailsForm(FlaskForm):
     """What an organiser edits about a registered person (the email is the person's identity: fixed)."""
 
     first_name = _text(_l("Prénom"), 100, required=True, autocomplete="off")
-    last_name = _text(_l("Nom"), 100, required=True, autocomplete="off")
+    last_name = _text(lazy_pgettext("nom de famille", "Nom"), 100, required=True, autocomplete="off")
     organisation = _text(_l("Organisation"), 200, autocomplete="off")
     job_title = _text(_l("Fonction"), 200, autocomplete="off")
     category = SelectField(_l("Catégorie"), choices=list(CATEGORY_LABELS.items()), validate_choice=True, default="autre")

@@ -28,6 +28,7 @@ from forum_app.errors import DomainError
 from forum_app.programme import services
 from forum_app.programme.domain import utc_to_local
 from forum_app.programme.models import Session
+from forum_app.registration import services as registration_services
 from forum_app.security import event_role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/e/<slug>/admin")
@@ -155,6 +156,8 @@ def session_edit(slug: str, session_id: int):
     if form.validate_on_submit():
         try:
             services.update_session(event, session, _session_input(form))
+            # A raised capacity (or sign-up no longer limited) seats the first people waiting.
+            registration_services.on_capacity_changed(session)
         except DomainError as error:
             _show_errors(form, error)
         else:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_pgettext, ngettext
 
 from forum_app.errors import Conflict, InvalidInput
 from forum_app.extensions import db
@@ -39,7 +39,7 @@ IMPORT_CONSENT = "delegation"  # consent given by the head of the delegation on 
 
 FIELD_LABELS = {
     "first_name": _l("Prénom"),
-    "last_name": _l("Nom"),
+    "last_name": lazy_pgettext("nom de famille", "Nom"),
     "email": _l("Adresse e-mail"),
     "organisation": _l("Organisation"),
     "job_title": _l("Fonction"),
@@ -49,7 +49,7 @@ FIELD_LABELS = {
     "workshops": _l("Ateliers"),
     "accessibility_needs": _l("Besoins d'accessibilité"),
 }
-SEPARATOR_NAMES = {";": "« ; »", ",": "« , »", "\t": _l("(tabulation)")}
+SEPARATOR_NAMES = {";": _l("« ; »"), ",": _l("« , »"), "\t": _l("(tabulation)")}
 
 
 @dataclass(frozen=True)

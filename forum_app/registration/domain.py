@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -393,3 +393,28 @@ def diff_choices(current: Iterable[str], wanted: Iterable[str]) -> ChoiceChange:
         dropped=[c for c in current_list if c not in wanted_list],
         added=[c for c in wanted_list if c not in current_list],
     )
+
+
+# --- Retention: personal data is erased this long after the event (the privacy notice says so) ---
+
+RETENTION_MONTHS = 12
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has fewer (31 Jan + 1 -> 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has at least 28 days")
+
+
+def erasure_date(event_end: date, months: int = RETENTION_MONTHS) -> date:
+    return add_months(event_end, months)
+
+
+def erasure_due(event_end: date, today: date, months: int = RETENTION_MONTHS) -> bool:
+    return today > erasure_date(event_end, months)

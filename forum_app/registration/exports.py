@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -74,7 +74,7 @@ class Table:
 def registrations_table(event: Event, registrations: Sequence[Registration], positions: dict[int, int]) -> Table:
     """One row per registration, in the given order. `positions`: seat id -> waiting-list place."""
     headers = (
-        _("Nom"),
+        pgettext("nom de famille", "Nom"),
         _("Prénom"),
         _("Adresse e-mail"),
         _("Organisation"),

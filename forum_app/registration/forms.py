@@ -5,6 +5,7 @@ The choices that depend on the event (delegations, workshops) are filled in by t
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -66,7 +67,7 @@ class DetailsForm(FlaskForm):
         render_kw={"autocomplete": "given-name", "maxlength": 100},
     )
     last_name = StringField(
-        _l("Nom"),
+        lazy_pgettext("nom de famille", "Nom"),
         filters=[_strip],
         validators=[DataRequired(message=REQUIRED), Length(max=100, message=TOO_LONG)],
         render_kw={"autocomplete": "family-name", "maxlength": 100},

@@ -225,7 +225,7 @@ def build_content(
         subject = _("Vos ateliers — %(event)s", event=title)
         paragraphs = [_("Vos choix d'ateliers sont enregistrés.")]
     elif kind == "promoted":
-        workshop = f"{session.code} « {session.title} »" if session else ""
+        workshop = _("%(code)s «\u00a0%(title)s\u00a0»", code=session.code, title=session.title) if session else ""
         subject = _("Une place s'est libérée pour vous — %(event)s", event=title)
         paragraphs = [
             _(
@@ -320,15 +320,10 @@ def badge_pdf(registration: Registration) -> bytes | None:
     or when the badge cannot be drawn: the message then goes without it)."""
     if registration.status != "confirmed":
         return None
+    from forum_app.badges import services as badge_services  # badges build on registrations, not the reverse
+
     try:
-        from forum_app.badges import services as badge_services
-    except ImportError:
-        return None
-    draw = getattr(badge_services, "badge_pdf", None)
-    if draw is None:
-        return None
-    try:
-        return draw(registration)
+        return badge_services.badge_pdf(registration)
     except Exception:  # a badge problem must not stop the confirmation
         current_app.logger.exception("Badge PDF not attached for registration %s", registration.id)
         return None
@@ -352,7 +347,7 @@ def compose(
         )
         text = render_template("mail/message.txt", c=content)
         html = render_template("mail/message.html", c=content)
-        ics_name = f"{event.slug}-{_('mes-ateliers')}.ics"
+        ics_name = event.slug + "-" + _("mes-ateliers") + ".ics"  # outside an f-string: pybabel extracts it
 
     message = EmailMessage()
     message["Subject"] = content.subject

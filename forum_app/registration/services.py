@@ -27,7 +27,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -968,3 +968,23 @@ def load_for_mail(registration_id: int) -> Registration | None:
         .where(Registration.id == registration_id)
         .options(selectinload(Registration.seats).selectinload(WorkshopSeat.session).selectinload(Session.room))
     )
+
+
+def erase_expired(today: date) -> dict[str, int]:
+    """Erase the people of every event whose retention period is over (see domain.RETENTION_MONTHS).
+
+    Returns how many were erased per event slug. Safe to run every night: already-erased people
+    are skipped.
+    """
+    erased: dict[str, int] = {}
+    for event in db.session.scalars(db.select(Event).order_by(Event.end_date)):
+        if not domain.erasure_due(event.end_date, today):
+            continue
+        people = db.session.scalars(
+            db.select(Registration).filter_by(event_id=event.id, anonymised_at=None).order_by(Registration.id)
+        ).all()
+        for registration in people:
+            erase(registration)
+        if people:
+            erased[event.slug] = len(people)
+    return erased

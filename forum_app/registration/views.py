@@ -53,7 +53,6 @@ from forum_app.registration.models import Registration
 bp = Blueprint("registration", __name__)
 
 REGISTER_RATE_LIMIT = "10/hour"  # per IP address, on POST only
-RETENTION_MONTHS = 12  # personal data is deleted this long after the event (privacy notice)
 REGISTERED_EMAIL_KEY = "registered_email"  # shown back on the confirmation page
 
 # The attendee's space: kept by the service worker for offline use, revalidated on every visit.
@@ -113,7 +112,7 @@ def register(slug: str):
         form=form,
         slots=_workshop_slots(event, available),
         chosen=set(form.workshops.data or []),
-        retention_months=RETENTION_MONTHS,
+        retention_months=domain.RETENTION_MONTHS,
         nav_current="register",
     )
     return html, status
@@ -133,8 +132,8 @@ def privacy(slug: str):
     return render_template(
         "registration/privacy.html",
         event=event,
-        deleted_on=_add_months(event.end_date, RETENTION_MONTHS),
-        retention_months=RETENTION_MONTHS,
+        deleted_on=domain.erasure_date(event.end_date),
+        retention_months=domain.RETENTION_MONTHS,
         contact=current_app.config.get("PRIVACY_CONTACT"),
         nav_current="privacy",
     )
@@ -439,14 +438,3 @@ def _json_default(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return str(value)
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    return date(year, month, 1)
