@@ -38,10 +38,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app import cli, errors, extensions, i18n, mail, models, security, web  # noqa: F401 (models: full metadata)
     from forum_app.admin.registrations import bp as admin_registrations_bp
     from forum_app.admin.views import bp as admin_bp
-    from forum_app.badges.views import bp as badges_bp
-    from forum_app.registration.views import bp as registration_bp
     from forum_app.auth.views import bp as auth_bp
+    from forum_app.badges.views import bp as badges_bp
     from forum_app.programme.views import bp as programme_bp
+    from forum_app.registration.views import bp as registration_bp
 
     extensions.db.init_app(app)
     with app.app_context():

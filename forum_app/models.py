@@ -1,5 +1,6 @@
 """Every feature's models, imported in one place so Alembic and create_all see the whole schema."""
 from forum_app.auth.models import EventRole, User  # noqa: F401
+from forum_app.badges.models import BadgeKey  # noqa: F401
 from forum_app.programme.models import (  # noqa: F401
     Event,
     Person,
@@ -8,5 +9,4 @@ from forum_app.programme.models import (  # noqa: F401
     SessionPerson,
     Track,
 )
-from forum_app.badges.models import BadgeKey  # noqa: F401
 from forum_app.registration.models import Delegation, Registration, WorkshopSeat  # noqa: F401

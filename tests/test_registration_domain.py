@@ -140,13 +140,6 @@ def test_unknown_category_is_refused():
     assert [str(p) for p in problems] == ["Catégorie : choix inconnu."]
 
 
-def test_categories_agree_with_the_models():
-    from forum_app.registration import models
-
-    assert domain.CATEGORIES == models.CATEGORIES
-    assert domain.REGISTRATION_STATUSES == models.REGISTRATION_STATUSES
-    assert (domain.SEAT_CONFIRMED, domain.SEAT_WAITLISTED) == models.SEAT_STATUSES
-
 
 def test_consent_is_required_for_self_registration_only():
     _, refused = domain.check_person(_person(), consent=False, require_consent=True)

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forum_app.registration.forms import CATEGORY_LABELS
+from forum_app.registration.labels import CATEGORY_LABELS
 
 REQUIRED = _l("Ce champ est obligatoire.")
 TOO_LONG = _l("%(max)d caractères au maximum.")

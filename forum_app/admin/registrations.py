@@ -49,7 +49,7 @@ from forum_app.programme.models import Session
 from forum_app.registration import delegation_import as csv_import
 from forum_app.registration import delegation_import_service as delegation_services
 from forum_app.registration import exports, queries, services
-from forum_app.registration.forms import CATEGORY_LABELS
+from forum_app.registration.labels import CATEGORY_LABELS
 from forum_app.registration.models import REGISTRATION_STATUSES, Registration
 from forum_app.security import event_role_required
 

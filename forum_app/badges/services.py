@@ -36,17 +36,7 @@ from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event
 from forum_app.registration.models import Delegation, Registration
-
-CATEGORY_LABELS = {
-    "collectivite": _l("Collectivité"),
-    "elu": _l("Élu·e"),
-    "etat": _l("État"),
-    "association": _l("Association"),
-    "entreprise": _l("Entreprise"),
-    "centre_ressources": _l("Centre de ressources"),
-    "habitant": _l("Habitant·e"),
-    "autre": _l("Autre"),
-}
+from forum_app.registration.labels import CATEGORY_LABELS
 
 PRINTABLE_STATUSES = ("confirmed",)  # "all", "unprinted" and "delegation" selections
 SELECTABLE_STATUSES = ("confirmed", "pending")  # an explicit list of ids may add pending people

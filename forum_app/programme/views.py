@@ -18,9 +18,9 @@ from flask import (
     render_template,
     request,
     send_from_directory,
-    session as flask_session,
     url_for,
 )
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_login import current_user
 

@@ -20,8 +20,6 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
-# Kept in step with registration/models.py (importing the models would pull in the database;
-# a test checks both tuples agree).
 CATEGORIES = (
     "collectivite",
     "elu",

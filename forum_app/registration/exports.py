@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from forum_app.programme.domain import utc_to_local
 from forum_app.programme.models import Event, Session
-from forum_app.registration.forms import CATEGORY_LABELS
+from forum_app.registration.labels import CATEGORY_LABELS
 from forum_app.registration.models import Registration
 
 # Labels shared by the organiser screens and the exports (French msgids).

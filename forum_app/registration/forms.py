@@ -26,20 +26,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forum_app.registration.labels import CATEGORY_LABELS
+
 REQUIRED = _l("Ce champ est obligatoire.")
 TOO_LONG = _l("%(max)d caractères au maximum.")
-
-# French labels of models.CATEGORIES, in the order of the form.
-CATEGORY_LABELS = {
-    "collectivite": _l("Collectivité"),
-    "elu": _l("Élu·e"),
-    "etat": _l("État"),
-    "association": _l("Association"),
-    "entreprise": _l("Entreprise"),
-    "centre_ressources": _l("Centre de ressources"),
-    "habitant": _l("Habitant·e"),
-    "autre": _l("Autre"),
-}
 
 
 def _strip(value):

@@ -9,19 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum_app.db import UTCDateTime, utcnow
 from forum_app.extensions import db
 from forum_app.programme.models import Event, Session
-
-REGISTRATION_STATUSES = ("pending", "confirmed", "cancelled", "rejected")
-SEAT_STATUSES = ("confirmed", "waitlisted")
-CATEGORIES = (
-    "collectivite",
-    "elu",
-    "etat",
-    "association",
-    "entreprise",
-    "centre_ressources",
-    "habitant",
-    "autre",
+from forum_app.registration.domain import (  # noqa: F401 (the models' vocabulary, defined by the rules)
+    CATEGORIES,
+    REGISTRATION_STATUSES,
+    SEAT_CONFIRMED,
+    SEAT_WAITLISTED,
 )
+
+SEAT_STATUSES = (SEAT_CONFIRMED, SEAT_WAITLISTED)
 
 
 class Delegation(db.Model):

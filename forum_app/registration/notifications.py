@@ -320,7 +320,8 @@ def badge_pdf(registration: Registration) -> bytes | None:
     or when the badge cannot be drawn: the message then goes without it)."""
     if registration.status != "confirmed":
         return None
-    from forum_app.badges import services as badge_services  # badges build on registrations, not the reverse
+    # Imported here: badges build on registrations, not the reverse.
+    from forum_app.badges import services as badge_services
 
     try:
         return badge_services.badge_pdf(registration)
