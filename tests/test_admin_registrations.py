@@ -350,11 +350,26 @@ def test_delete_a_delegation_with_members_is_refused_in_french(organiser, demo_e
     assert db.session.get(Delegation, delegation_id) is not None
 
 
-def test_list_offers_no_arrival_filter_until_check_ins_exist(organiser, demo_event, crowd):
-    from forum_app.registration import queries
+def test_list_filters_on_arrival_at_the_entrance(organiser, demo_event, crowd):
+    from datetime import datetime, timezone
 
-    html = organiser.get(url(demo_event, "?arrived=oui")).get_data(as_text=True)
+    from forum_app.checkin.models import CheckIn
 
-    assert not queries.arrival_filter_available()  # check-ins arrive with issue 4
-    assert 'name="arrived"' not in html
-    assert len(listed(organiser.get(url(demo_event, "?arrived=oui")))) == 5  # ignored, nothing made up
+    moment = datetime(2019, 6, 6, 7, 0, tzinfo=timezone.utc)
+
+    def scan(registration, client_id, *, outcome="checked_in", session_id=None, undone=False):
+        db.session.add(CheckIn(event_id=demo_event.id, registration_id=registration.id, session_id=session_id,
+                               client_id=client_id, outcome=outcome, scanned_at=moment,
+                               undone_at=moment if undone else None))
+
+    scan(crowd["zoe"], "scan-zoe")
+    scan(crowd["benali"], "scan-benali-workshop", session_id=crowd["benali"].seats[0].session_id)
+    scan(crowd["oconnor"], "scan-oconnor-undone", undone=True)
+    scan(crowd["benedicte"], "scan-benedicte-refused", outcome="not_confirmed")
+    db.session.commit()
+
+    arrived = listed(organiser.get(url(demo_event, "?arrived=oui")))
+    expected = listed(organiser.get(url(demo_event, "?arrived=non")))
+
+    assert arrived == ["Martin Zoé"]
+    assert len(expected) == 4 and "Martin Zoé" not in expected

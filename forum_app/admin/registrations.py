@@ -158,7 +158,6 @@ def registrations(slug: str):
         delegation_names={d.id: d.name for d in delegations},
         territories=queries.territories(event),
         workshops=queries.signup_sessions(event),
-        arrival_filter=queries.arrival_filter_available(),
         sorts=SORT_LABELS,
         statuses=REGISTRATION_STATUSES,
         status_tab_labels=STATUS_TAB_LABELS,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields, replace
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from forum_app.checkin.models import CheckIn
 from forum_app.extensions import db
 from forum_app.programme.domain import clean_query, matches_text, search_text
 from forum_app.programme.models import Event, Session
@@ -47,7 +48,7 @@ class RegistrationFilters:
     delegation: int | str | None = None  # a delegation id, or NO_DELEGATION
     workshop: str | None = None  # a session code
     seat: str | None = None  # with `workshop`: only confirmed seats, or only waiting places
-    arrived: bool | None = None  # needs check-ins (see arrival_filter_available)
+    arrived: bool | None = None  # entered the venue (an entrance check-in not undone)
     sort: str = DEFAULT_SORT
     page: int = 1
 
@@ -96,43 +97,25 @@ def parse_filters(args: Mapping[str, str]) -> RegistrationFilters:
         delegation=delegation,
         workshop=workshop,
         seat=choice("seat", SEAT_STATES) if workshop else None,
-        arrived=arrived if arrival_filter_available() else None,
+        arrived=arrived,
         sort=choice("sort", SORTS) or DEFAULT_SORT,
         page=min(max(page, 1), MAX_PAGE),
     )
 
 
-# --- Check-ins (issue 4) ---------------------------------------------------------------------------
-
-
-def _checkin_model():
-    try:
-        from forum_app.checkin.models import (
-            CheckIn,  # arrives with the check-in feature
-        )
-    except ImportError:
-        return None
-    return CheckIn
-
-
-def arrival_filter_available() -> bool:
-    """HOOK for issue 4: the "arrivé·e ou non" filter shows once check-ins exist.
-
-    It expects DESIGN.md's CheckIn (registration_id, session_id NULL for the venue entrance,
-    outcome "checked_in"); until forum_app.checkin.models.CheckIn exists the filter is neither
-    offered nor applied, and nothing is made up.
-    """
-    CheckIn = _checkin_model()
-    return CheckIn is not None and all(hasattr(CheckIn, name) for name in ("registration_id", "session_id", "outcome"))
+# --- Check-ins ------------------------------------------------------------------------------------
 
 
 def _arrival_clause(arrived: bool):
-    if not arrival_filter_available():
-        return None
-    CheckIn = _checkin_model()
+    """Arrived = an entrance scan (no session) that checked the person in and was not undone."""
     entered = (
         sa.select(CheckIn.id)
-        .where(CheckIn.registration_id == Registration.id, CheckIn.session_id.is_(None), CheckIn.outcome == "checked_in")
+        .where(
+            CheckIn.registration_id == Registration.id,
+            CheckIn.session_id.is_(None),
+            CheckIn.outcome == "checked_in",
+            CheckIn.undone_at.is_(None),
+        )
         .exists()
     )
     return entered if arrived else ~entered
