@@ -71,7 +71,7 @@ bench: setup
 # Extract the French source strings and refresh the English catalogue (then translate the new
 # or fuzzy entries in translations/en/LC_MESSAGES/messages.po; tests/test_i18n.py checks none is left).
 # tests/test_i18n.py reads the BABEL_KEYWORDS line below: keep it on one line.
-BABEL_KEYWORDS = -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k _gettext
+BABEL_KEYWORDS = -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k _gettext -k N_
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --project=forum_app --copyright-holder="forum_app contributors" -o translations/messages.pot .

@@ -38,6 +38,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app import cli, errors, extensions, i18n, mail, models, security, web  # noqa: F401 (models: full metadata)
     from forum_app.admin.registrations import bp as admin_registrations_bp
     from forum_app.admin.views import bp as admin_bp
+    from forum_app.api.views import bp as api_bp
     from forum_app.auth.views import bp as auth_bp
     from forum_app.badges.views import bp as badges_bp
     from forum_app.programme.views import bp as programme_bp
@@ -62,6 +63,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(registration_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(admin_registrations_bp)
+    app.register_blueprint(api_bp)
     return app
 
 

@@ -34,7 +34,21 @@ def demo_load(if_empty: bool) -> None:
         DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD, name="Organisatrice démo", event=result.event, role="organiser"
     )
     click.echo(f"Demo forum loaded: /e/{result.event.slug}/ ({result.summary()})")
+    _load_demo_delegation(result.event)
     click.echo(f"Demo organiser: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
+
+
+def _load_demo_delegation(event) -> None:
+    """The Hauts-de-France delegation, so the demo has people, seats and badges to show."""
+    from forum_app.extensions import db
+    from forum_app.registration import delegation_import_service
+    from forum_app.registration.models import Registration
+
+    if db.session.scalar(db.select(Registration.id).filter_by(event_id=event.id).limit(1)) is not None:
+        return
+    path = Path(current_app.config["DEMO_DELEGATION"])
+    imported = delegation_import_service.import_file(event, path.read_bytes(), notify=False)
+    click.echo(f"Demo delegation imported: {len(imported.registrations)} people")
 
 
 @users_cli.command("create")

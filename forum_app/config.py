@@ -23,6 +23,7 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     DEMO_DATA = Path(__file__).parent / "demo_data" / "citescap-programme.json"
+    DEMO_DELEGATION = Path(__file__).parent / "demo_data" / "delegation-hauts-de-france.csv"
     # Who attendees write to about their personal data (shown in the privacy notice).
     PRIVACY_CONTACT: str = ""
     # Freeze "now" for demos and tests ("2019-06-06T11:45:00+02:00"); empty = real clock.

@@ -2,6 +2,7 @@
 the `lang` cookie), and every French source string has an English translation in the catalogue."""
 from __future__ import annotations
 
+import io
 import re
 import shlex
 from pathlib import Path
@@ -132,6 +133,82 @@ def test_unknown_url_not_found_page_in_english_with_lang_en(client):
 
     assert response.status_code == 404
     assert "Page not found" in _text(response)
+
+
+# --- Messages worded by the registration rules (domain.py and services keep French templates) ---
+
+
+DEMO_DATA = ROOT / "forum_app" / "demo_data"
+
+
+def _register_data(**overrides) -> dict:
+    data = {
+        "first_name": "Camille",
+        "last_name": "Durand",
+        "email": "camille.durand@example.org",
+        "category": "collectivite",
+        "consent": "y",
+        "workshops": ["A1", "A3"],
+    }
+    data.update(overrides)
+    return data
+
+
+def _titles(event) -> dict[str, str]:
+    return {session.code: session.title for session in event.sessions}
+
+
+def test_register_page_in_english_shows_the_workshop_clash_and_missing_last_name(client, demo_event):
+    titles = _titles(demo_event)
+
+    response = client.post(f"/e/{demo_event.slug}/register?lang=en", data=_register_data(last_name=""))
+
+    assert response.status_code == 422
+    text = _text(response)
+    assert (
+        f"A1 (“{titles['A1']}”) and A3 (“{titles['A3']}”) take place at the same time: choose only one." in text
+    )
+    assert "Last name: This field is required." in text
+    assert "en même temps" not in text and "obligatoire" not in text
+
+
+def test_register_page_in_english_words_the_services_refusal_in_english(client, demo_event):
+    titles = _titles(demo_event)
+
+    response = client.post(f"/e/{demo_event.slug}/register?lang=en", data=_register_data(last_name="Du\x01rand"))
+
+    assert response.status_code == 422
+    text = _text(response)
+    assert "Character not allowed (line break or control character)." in text
+    assert f"A1 (“{titles['A1']}”) and A3 (“{titles['A3']}”) take place at the same time" in text
+    assert "caractère" not in text and "en même temps" not in text
+
+
+def test_register_page_in_french_keeps_the_french_workshop_clash(client, demo_event):
+    titles = _titles(demo_event)
+
+    response = client.post(f"/e/{demo_event.slug}/register", data=_register_data(last_name="Du\x01rand"))
+
+    text = _text(response)
+    assert "Caractère non autorisé (retour à la ligne ou caractère de contrôle)." in text
+    assert f"A1 (« {titles['A1']} ») et A3 (« {titles['A3']} ») ont lieu en même temps : choisissez-en un seul." in text
+
+
+def test_delegation_import_errors_in_english_with_lang_en(client, demo_event, make_user, login):
+    login(make_user("organiser", demo_event))
+    data = (DEMO_DATA / "delegation-with-errors.csv").read_bytes()
+
+    response = client.post(
+        f"/e/{demo_event.slug}/admin/delegations/import?lang=en",
+        data={"file": (io.BytesIO(data), "delegation.csv")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422
+    text = _text(response)
+    assert "Row 3: Last name: this field is required." in text
+    assert "Row 4: Email address: the “@” is missing (example: firstname.lastname@example.com)." in text
+    assert "obligatoire" not in text and "il manque" not in text
 
 
 # --- French first ---

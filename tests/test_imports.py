@@ -381,6 +381,20 @@ def test_flask_demo_load_builds_the_demo_and_its_organiser(app):
     assert organiser.role_at(event.id) == "organiser"
 
 
+def test_flask_demo_load_brings_the_hauts_de_france_delegation_once(app):
+    from forum_app.registration.models import Registration
+
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["demo", "load"])
+    second = runner.invoke(args=["demo", "load"])
+
+    people = db.session.scalars(db.select(Registration)).all()
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "12 people" in first.output and "delegation" not in second.output
+    assert len(people) == 12 and all(p.status == "confirmed" for p in people)
+
+
 def test_flask_demo_load_if_empty_does_nothing_the_second_time(app):
     runner = app.test_cli_runner()
     runner.invoke(args=["demo", "load", "--if-empty"])

@@ -6,6 +6,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum_app.auth.models import EVENT_ROLES, EventRole, User
@@ -14,6 +15,12 @@ from forum_app.extensions import db
 from forum_app.programme.models import Event
 
 MIN_PASSWORD_LENGTH = 10
+
+
+def _(message: str, /, **params: object) -> str:
+    """The message in the page's language (French outside a request, e.g. the CLI)."""
+    text = gettext(message)
+    return text % params if params else text
 
 
 def normalise_email(email: str) -> str:
@@ -36,11 +43,13 @@ def ensure_user(
     """Create the account, or update password, name and role of an existing one."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
-        raise InvalidInput("Adresse e-mail invalide.", field="email")
+        raise InvalidInput(_("Adresse e-mail invalide."), field="email")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.", field="password")
+        raise InvalidInput(
+            _("Le mot de passe doit compter au moins %(num)d caractères.", num=MIN_PASSWORD_LENGTH), field="password"
+        )
     if role is not None and role not in EVENT_ROLES:
-        raise InvalidInput("Rôle inconnu.", field="role")
+        raise InvalidInput(_("Rôle inconnu."), field="role")
     user = find_user(email)
     if user is None:
         user = User(email=email, name=name, password_hash="")

@@ -99,7 +99,7 @@ DUPLICATE_COLUMNS = "duplicate_columns"
 UNREADABLE = "unreadable"
 
 # Problem codes (row level)
-PERSON = "person"  # field, message: a registration rule (registration/domain.py words it in French)
+PERSON = "person"  # field, message, problem: a registration rule (the domain.Problem, and its French sentence)
 TOO_LONG = "too_long"  # field, limit (the delegation name; the person's fields are PERSON problems)
 TOO_MANY_WORKSHOPS = "too_many_workshops"  # count, limit
 DUPLICATE_IN_FILE = "duplicate_in_file"  # value, other_line
@@ -437,7 +437,7 @@ def validate(
                 accessibility_needs=get("accessibility_needs", ""),
             )
         )
-        problems.extend(Problem(PERSON, {"field": p.field, "message": p.message}) for p in person_problems)
+        problems.extend(Problem(PERSON, {"field": p.field, "message": p.message, "problem": p}) for p in person_problems)
         delegation = get("delegation", "") or default_delegation
         if len(delegation) > FIELD_LIMITS["delegation"]:
             problems.append(Problem(TOO_LONG, {"field": "delegation", "limit": FIELD_LIMITS["delegation"]}))

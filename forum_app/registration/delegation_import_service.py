@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -80,15 +80,15 @@ def update_delegation(
     """Rename or complete a delegation (the same rules as services.create_delegation)."""
     problems: list[domain.Problem] = []
     clean_name, problem = domain.clean_text(name, "organisation", required=True)
-    problems += [domain.Problem("delegation", problem.message)] if problem else []
+    problems += [replace(problem, field="delegation")] if problem else []
     clean_territory, problem = domain.clean_text(territory, "territory")
     problems += [problem] if problem else []
     clean_contact, problem = domain.clean_text(contact_name, "organisation")
-    problems += [domain.Problem("contact_name", problem.message)] if problem else []
+    problems += [replace(problem, field="contact_name")] if problem else []
     email = ""
     if (contact_email or "").strip():
         email, problem = domain.normalise_email(contact_email)
-        problems += [domain.Problem("contact_email", problem.message)] if problem else []
+        problems += [replace(problem, field="contact_email")] if problem else []
     if problems:
         raise services.RegistrationInvalid(problems, what=_("La délégation"))
     taken = db.session.scalar(
@@ -191,8 +191,6 @@ def check_file(event: Event, data: bytes, *, delegation: Delegation | None = Non
 
 
 def _with_delegation(person: csv_import.PersonRow, name: str) -> csv_import.PersonRow:
-    from dataclasses import replace
-
     return replace(person, delegation=name)
 
 
@@ -315,7 +313,9 @@ def _problem_text(problem: csv_import.Problem, parsed: csv_import.ParsedFile, co
     code = problem.code
     if code == csv_import.PERSON:
         label = FIELD_LABELS.get(str(p["field"]), p["field"])
-        return _("%(field)s : %(message)s", field=label, message=str(p["message"]).rstrip("."))
+        person_problem = p.get("problem")
+        message = services.problem_message(person_problem) if isinstance(person_problem, domain.Problem) else str(p["message"])
+        return _("%(field)s : %(message)s", field=label, message=message.rstrip("."))
     if code == csv_import.TOO_LONG:
         return _("%(field)s : %(limit)s caractères au maximum", field=FIELD_LABELS.get(str(p["field"]), p["field"]), limit=p["limit"])
     if code == csv_import.TOO_MANY_WORKSHOPS:

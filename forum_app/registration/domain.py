@@ -9,12 +9,15 @@
 - the registration window and the approval mode.
 
 Messages are French sentences meant for the person who typed the data (or the organiser who
-imported it): `str(problem)` reads "Prénom : ce champ est obligatoire.".
+imported it): `str(problem)` reads "Prénom : ce champ est obligatoire.". Each problem keeps its
+French template (marked with `N_` so `make messages` extracts it) and its parameters apart, so the
+page that shows it can translate the template first: `problem.render(gettext)` (see
+services.problem_message). No Flask here: the translation function is the caller's.
 """
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -48,6 +51,38 @@ LIMITS: Mapping[str, int] = {
     "accessibility_needs": 2000,
 }
 MAX_WORKSHOPS = 20
+
+
+def N_(message: str) -> str:
+    """Marks a French message template for extraction (`-k N_` in the Makefile); returns it as is."""
+    return message
+
+
+def _same(template: str) -> str:
+    return template
+
+
+@dataclass(frozen=True)
+class Message:
+    """A French template and its parameters (which may be Messages too), rendered on demand."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    def render(self, translate: Callable[[str], str] = _same) -> str:
+        return render(self.template, self.params, translate)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def render(template: str, params: Mapping[str, object], translate: Callable[[str], str] = _same) -> str:
+    """`translate(template) % params`, nested Messages rendered with the same `translate`."""
+    text = translate(template)
+    if not params:
+        return text
+    return text % {key: value.render(translate) if isinstance(value, Message) else value for key, value in params.items()}
+
 
 FIELD_LABELS: Mapping[str, str] = {
     "first_name": "Prénom",
@@ -94,10 +129,20 @@ _CATEGORY_WORDS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input: which field, and what (a French sentence)."""
+    """One thing wrong with the input: which field, and what (a French template and its parameters).
+
+    `message` is the French sentence; `render(translate)` the same in another language."""
 
     field: str
-    message: str
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        return render(self.template, self.params)
+
+    def render(self, translate: Callable[[str], str] = _same) -> str:
+        return render(self.template, self.params, translate)
 
     @property
     def label(self) -> str:
@@ -120,13 +165,18 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
     text = (value or "").strip()
     limit = LIMITS.get(field_name)
     if not text:
-        return "", Problem(field_name, "ce champ est obligatoire.") if required else None
+        return "", Problem(field_name, N_("ce champ est obligatoire.")) if required else None
     if limit is not None and len(text) > limit:
-        return text, Problem(field_name, f"trop long ({len(text)} caractères, {limit} au maximum).")
+        return text, _too_long(field_name, len(text), limit)
     if _has_control_characters(text, multiline=field_name in MULTILINE_FIELDS):
-        what = "caractère de contrôle" if field_name in MULTILINE_FIELDS else "retour à la ligne ou caractère de contrôle"
-        return text, Problem(field_name, f"caractère non autorisé ({what}).")
+        if field_name in MULTILINE_FIELDS:
+            return text, Problem(field_name, N_("caractère non autorisé (caractère de contrôle)."))
+        return text, Problem(field_name, N_("caractère non autorisé (retour à la ligne ou caractère de contrôle)."))
     return text, None
+
+
+def _too_long(field_name: str, length: int, limit: int) -> Problem:
+    return Problem(field_name, N_("trop long (%(length)d caractères, %(limit)d au maximum)."), {"length": length, "limit": limit})
 
 
 def email_key(email: str) -> str:
@@ -141,17 +191,17 @@ def normalise_email(value: str | None) -> tuple[str, Problem | None]:
     """
     text = (value or "").strip()
     if not text:
-        return "", Problem("email", "ce champ est obligatoire.")
+        return "", Problem("email", N_("ce champ est obligatoire."))
     if len(text) > LIMITS["email"]:
-        return text, Problem("email", f"trop long ({len(text)} caractères, {LIMITS['email']} au maximum).")
+        return text, _too_long("email", len(text), LIMITS["email"])
     if _has_control_characters(text, multiline=False) or any(ch.isspace() for ch in text):
-        return text, Problem("email", "une adresse e-mail ne contient pas d'espace.")
+        return text, Problem("email", N_("une adresse e-mail ne contient pas d'espace."))
     if "@" not in text:
-        return text, Problem("email", "il manque le « @ » (exemple : prenom.nom@exemple.fr).")
+        return text, Problem("email", N_("il manque le « @ » (exemple : prenom.nom@exemple.fr)."))
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        return text, Problem("email", "adresse invalide (exemple : prenom.nom@exemple.fr).")
+        return text, Problem("email", N_("adresse invalide (exemple : prenom.nom@exemple.fr)."))
     return result.normalized, None
 
 
@@ -226,12 +276,12 @@ def check_person(
     category = parse_category(data.category)
     if category is None:
         if (data.category or "").strip():
-            problems.append(Problem("category", "choix inconnu."))
+            problems.append(Problem("category", N_("choix inconnu.")))
         else:
-            problems.append(Problem("category", "ce champ est obligatoire."))
+            problems.append(Problem("category", N_("ce champ est obligatoire.")))
     if require_consent and not consent:
         problems.append(
-            Problem("consent", "votre accord pour le traitement de vos données est nécessaire pour vous inscrire.")
+            Problem("consent", N_("votre accord pour le traitement de vos données est nécessaire pour vous inscrire."))
         )
     if problems:
         return None, problems
@@ -254,7 +304,12 @@ class Slot:
 
     @property
     def name(self) -> str:
-        return f"{self.code} (« {self.title} »)" if self.title else self.code
+        return str(self.label)
+
+    @property
+    def label(self) -> Message | str:
+        """'A1 (« Titre »)' as a Message (the quotes differ in English), or the bare code."""
+        return Message(N_("%(code)s (« %(title)s »)"), {"code": self.code, "title": self.title}) if self.title else self.code
 
 
 def normalise_codes(codes: Iterable[str] | None) -> list[str]:
@@ -278,14 +333,20 @@ def check_workshop_choice(codes: Iterable[str] | None, slots: Iterable[Slot]) ->
     by_code = {slot.code.upper(): slot for slot in slots}
     problems: list[Problem] = []
     if len(wanted) > MAX_WORKSHOPS:
-        return [], [Problem("workshops", f"trop d'ateliers choisis ({len(wanted)}, {MAX_WORKSHOPS} au maximum).")]
+        return [], [
+            Problem(
+                "workshops",
+                N_("trop d'ateliers choisis (%(count)d, %(limit)d au maximum)."),
+                {"count": len(wanted), "limit": MAX_WORKSHOPS},
+            )
+        ]
     chosen: list[Slot] = []
     for code in wanted:
         slot = by_code.get(code)
         if slot is None:
-            problems.append(Problem("workshops", f"« {code} » n'est pas un atelier de cet événement."))
+            problems.append(Problem("workshops", N_("« %(code)s » n'est pas un atelier de cet événement."), {"code": code}))
         elif not slot.signup_required:
-            problems.append(Problem("workshops", f"{slot.name} ne demande pas d'inscription."))
+            problems.append(Problem("workshops", N_("%(workshop)s ne demande pas d'inscription."), {"workshop": slot.label}))
         else:
             chosen.append(slot)
     chosen.sort(key=lambda s: (s.starts_at, s.code))
@@ -293,7 +354,11 @@ def check_workshop_choice(codes: Iterable[str] | None, slots: Iterable[Slot]) ->
         for second in chosen[i + 1:]:
             if overlaps(first, second):
                 problems.append(
-                    Problem("workshops", f"{first.name} et {second.name} ont lieu en même temps : choisissez-en un seul.")
+                    Problem(
+                        "workshops",
+                        N_("%(first)s et %(second)s ont lieu en même temps : choisissez-en un seul."),
+                        {"first": first.label, "second": second.label},
+                    )
                 )
     return (chosen if not problems else []), problems
 
@@ -356,9 +421,9 @@ def window_state(opens_at: datetime | None, closes_at: datetime | None, now: dat
 def window_problem(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> Problem | None:
     state = window_state(opens_at, closes_at, now)
     if state == WINDOW_NOT_YET:
-        return Problem("registration", "les inscriptions ne sont pas encore ouvertes.")
+        return Problem("registration", N_("les inscriptions ne sont pas encore ouvertes."))
     if state == WINDOW_CLOSED:
-        return Problem("registration", "les inscriptions sont closes.")
+        return Problem("registration", N_("les inscriptions sont closes."))
     return None
 
 

@@ -12,7 +12,7 @@ or filter on `Registration.status.in_(ACTIVE_STATUSES)`.
 Locking. Every change of seats runs under a write lock so concurrent sign-ups for the last seats
 never overbook: on PostgreSQL the sessions' rows are locked (`SELECT ... FOR UPDATE`, in id
 order, then the registration being changed); on SQLite the write transaction starts with
-`BEGIN IMMEDIATE` (see `_begin_immediate`), writers queueing on a file lock next to the
+`BEGIN IMMEDIATE` (see `db.begin_write`), writers queueing on a file lock next to the
 database so the next one starts as soon as the previous one commits. Whatever is counted or
 changed is re-read under the lock. `arrival order` is the order in which sign-ups got the
 lock: `requested_at` is read while holding it.
@@ -22,35 +22,33 @@ and never undoes a registration.
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as babel_gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
 from forum_app import clock
 from forum_app.errors import Conflict, InvalidInput, NotFound
+from forum_app.db import begin_write
 from forum_app.extensions import db
 from forum_app.programme.models import Event, Session
 from forum_app.registration import domain
 from forum_app.registration.domain import (
     ACTIVE_STATUSES,
+    N_,
     SEAT_CONFIRMED,
     SEAT_WAITLISTED,
 )
 from forum_app.registration.models import Delegation, Registration, WorkshopSeat
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX: BEGIN IMMEDIATE alone
-    fcntl = None
 
 # Bumped when the consent text on the form changes; stored with each self-registration.
 CONSENT_VERSION = "2026-1"
@@ -104,20 +102,63 @@ class WorkshopAvailability:
         return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
 
 
-class RegistrationInvalid(InvalidInput):
-    """InvalidInput with every problem, also grouped by field (`by_field`) for forms."""
+# domain.FIELD_LABELS in the page's language (French: the same words).
+FIELD_LABELS = {
+    "first_name": _l("Prénom"),
+    "last_name": lazy_pgettext("nom de famille", "Nom"),
+    "email": _l("Adresse e-mail"),
+    "organisation": _l("Organisation"),
+    "job_title": _l("Fonction"),
+    "category": _l("Catégorie"),
+    "territory": _l("Territoire"),
+    "delegation": _l("Délégation"),
+    "accessibility_needs": _l("Besoins d'accessibilité"),
+    "workshops": _l("Ateliers"),
+    "consent": _l("Consentement"),
+    "registration": _l("Inscription"),
+}
 
-    def __init__(self, problems: Sequence[domain.Problem], *, what: str = "L'inscription"):
+
+def gettext(french: str, /, **params: object) -> str:
+    """The message in the page's language (the default language outside a request)."""
+    return domain.render(french, params, babel_gettext)
+
+
+def field_label(name: str) -> str:
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    return domain.FIELD_LABELS.get(name, name)
+
+
+def problem_message(problem: domain.Problem) -> str:
+    """The problem's clause in the page's language: 'ce champ est obligatoire.' / 'this field is required.'"""
+    return problem.render(babel_gettext)
+
+
+def problem_text(problem: domain.Problem) -> str:
+    """The field and the problem in the page's language: 'Nom : ce champ est obligatoire.' (str(problem) in French)."""
+    return gettext("%(field)s : %(message)s", field=field_label(problem.field), message=problem_message(problem))
+
+
+class RegistrationInvalid(InvalidInput):
+    """InvalidInput with every problem, also grouped by field (`by_field`) for forms.
+
+    The messages are worded in the page's language when the error is raised."""
+
+    def __init__(self, problems: Sequence[domain.Problem], *, what: str | None = None):
         problems = list(problems)
+        what = gettext("L'inscription") if what is None else what
         if len(problems) == 1:
-            message = f"{what} n'a pas été enregistrée. {problems[0]}"
+            message = gettext("%(what)s n'a pas été enregistrée. %(problem)s", what=what, problem=problem_text(problems[0]))
         else:
-            message = f"{what} n'a pas été enregistrée : {len(problems)} points à corriger."
-        super().__init__(message, [str(p) for p in problems], field=problems[0].field if problems else None)
+            message = gettext(
+                "%(what)s n'a pas été enregistrée : %(count)d points à corriger.", what=what, count=len(problems)
+            )
+        super().__init__(message, [problem_text(p) for p in problems], field=problems[0].field if problems else None)
         self.items = problems
         self.by_field: dict[str, list[str]] = {}
         for problem in problems:
-            self.by_field.setdefault(problem.field, []).append(problem.message)
+            self.by_field.setdefault(problem.field, []).append(problem_message(problem))
 
 
 # --------------------------------------------------------------------------- reading
@@ -163,7 +204,7 @@ def availability(event: Event) -> list[WorkshopAvailability]:
 def find_by_token(event: Event, token: str) -> Registration:
     """The registration behind a private link; NotFound (saying nothing) otherwise."""
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
-        raise NotFound("Ce lien n'est pas valide.")
+        raise NotFound(gettext("Ce lien n'est pas valide."))
     registration = db.session.scalar(
         db.select(Registration).where(
             Registration.event_id == event.id,
@@ -172,14 +213,14 @@ def find_by_token(event: Event, token: str) -> Registration:
         )
     )
     if registration is None or not secrets.compare_digest(registration.access_token, token):
-        raise NotFound("Ce lien n'est pas valide.")
+        raise NotFound(gettext("Ce lien n'est pas valide."))
     return registration
 
 
 def get_registration(event: Event, registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:
-        raise NotFound("Cette inscription n'existe pas.")
+        raise NotFound(gettext("Cette inscription n'existe pas."))
     return registration
 
 
@@ -232,7 +273,7 @@ def seats_with_positions(registration: Registration) -> list[tuple[WorkshopSeat,
 def get_delegation(event: Event, delegation_id: int) -> Delegation:
     delegation = db.session.get(Delegation, delegation_id)
     if delegation is None or delegation.event_id != event.id:
-        raise NotFound("Cette délégation n'existe pas.")
+        raise NotFound(gettext("Cette délégation n'existe pas."))
     return delegation
 
 
@@ -245,24 +286,24 @@ def create_delegation(
 ) -> Delegation:
     """A new delegation of the event (names are unique per event, whatever the case)."""
     clean_name, problem = domain.clean_text(name, "organisation", required=True)
-    problems = [domain.Problem("delegation", problem.message)] if problem else []
+    problems = [replace(problem, field="delegation")] if problem else []
     clean_territory, problem = domain.clean_text(territory, "territory")
     problems += [problem] if problem else []
     clean_contact, problem = domain.clean_text(contact_name, "organisation")
-    problems += [domain.Problem("delegation", problem.message)] if problem else []
+    problems += [replace(problem, field="delegation")] if problem else []
     email = ""
     if (contact_email or "").strip():
         email, problem = domain.normalise_email(contact_email)
         problems += [problem] if problem else []
     if problems:
-        raise RegistrationInvalid(problems, what="La délégation")
+        raise RegistrationInvalid(problems, what=gettext("La délégation"))
     taken = db.session.scalar(
         db.select(Delegation.id).where(
             Delegation.event_id == event.id, sa.func.lower(Delegation.name) == clean_name.lower()
         )
     )
     if taken:
-        raise InvalidInput(f"La délégation « {clean_name} » existe déjà.", field="delegation")
+        raise InvalidInput(gettext("La délégation « %(name)s » existe déjà.", name=clean_name), field="delegation")
     delegation = Delegation(
         event_id=event.id, name=clean_name, territory=clean_territory, contact_name=clean_contact, contact_email=email
     )
@@ -305,7 +346,7 @@ def _delegation_problem(event: Event, delegation_id: int | None) -> domain.Probl
     found = db.session.scalar(
         db.select(Delegation.id).where(Delegation.id == delegation_id, Delegation.event_id == event.id)
     )
-    return None if found else domain.Problem("delegation", "délégation inconnue pour cet événement.")
+    return None if found else domain.Problem("delegation", N_("délégation inconnue pour cet événement."))
 
 
 def check(
@@ -348,67 +389,6 @@ def check(
 # --------------------------------------------------------------------------- locking and seats
 
 
-def _is_sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
-
-
-_WRITER_FD = "registration_writer_lock_fd"
-
-
-def _queue_for_sqlite_writers() -> None:
-    """Wait in line (an OS file lock next to the database file) for the SQLite write lock.
-
-    BEGIN IMMEDIATE alone is correct, but a blocked writer polls with SQLite's busy handler,
-    which sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries: under a burst of sign-ups on
-    two workers most of a request's time went to those sleeps. `flock` wakes the next writer
-    as soon as the previous one has committed (threads and processes alike: each waiter opens
-    its own descriptor). Released when the transaction ends (see _release_writer_queue), or
-    when the process dies.
-    """
-    if fcntl is None:
-        return
-    database = db.session.get_bind().url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    fd = os.open(f"{database}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except BaseException:
-        os.close(fd)
-        raise
-    db.session().info[_WRITER_FD] = fd
-
-
-@sa.event.listens_for(OrmSession, "after_transaction_end")
-def _release_writer_queue(session, transaction) -> None:
-    if transaction.parent is None and _WRITER_FD in session.info:
-        os.close(session.info.pop(_WRITER_FD))  # closing the descriptor releases the flock
-
-
-def _begin_immediate() -> None:
-    """SQLite: make the session's transaction the one writer, before it reads anything more.
-
-    sqlite3's default (legacy) transaction control runs reads outside any SQLite transaction and
-    emits BEGIN only before the first INSERT/UPDATE/DELETE; an explicit "BEGIN IMMEDIATE" is
-    therefore the first statement SQLite sees, takes the write lock at once (waiting for other
-    writers), and sqlite3 then commits or rolls it back with the SQLAlchemy transaction. (The
-    other way, SQLAlchemy's recipe of `isolation_level = None` plus a "begin" hook, would make
-    every read-then-write request of every feature fail at once with "database is locked"
-    whenever another worker wrote in between: SQLite cannot upgrade a stale read snapshot.)
-    When this transaction has already written, it holds the write lock: nothing to wait for.
-    """
-    session = db.session()
-    connection = session.connection()
-    if connection.connection.dbapi_connection.in_transaction:
-        return
-    _queue_for_sqlite_writers()
-    try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def _write_lock(session_ids: Iterable[int], *, refresh: Iterable[object] = ()) -> list[Session]:
     """Start the write transaction that changes seats; returns the sessions, locked and re-read,
     and re-reads the `refresh` objects (e.g. the registration being changed) under the lock.
@@ -417,8 +397,7 @@ def _write_lock(session_ids: Iterable[int], *, refresh: Iterable[object] = ()) -
     PostgreSQL: lock the sessions' rows in id order, then the refreshed rows (SELECT ... FOR UPDATE).
     """
     ids = sorted(set(session_ids))
-    if _is_sqlite():
-        _begin_immediate()
+    begin_write(db.session())
     sessions = []
     if ids:
         sessions = list(
@@ -629,7 +608,9 @@ def register_many(
     Raises InvalidInput whose problems are prefixed by each entry's label ("Ligne 3 : Nom : ...",
     `labels` defaults to "Personne 1", "Personne 2"...). Mails go out once everything is committed.
     """
-    labels = list(labels) if labels is not None else [f"Personne {i}" for i in range(1, len(inputs) + 1)]
+    if labels is None:
+        labels = [gettext("Personne %(num)d", num=i) for i in range(1, len(inputs) + 1)]
+    labels = list(labels)
     if len(labels) != len(inputs):
         raise ValueError("one label per input")
     moment = now or clock.now()
@@ -640,17 +621,19 @@ def register_many(
         person, chosen, item_problems = check(event, data, source=source, now=moment)
         if person is not None:
             if person.email_key in seen:
-                item_problems.append(domain.Problem("email", f"adresse déjà présente ({seen[person.email_key]})."))
+                item_problems.append(
+                    domain.Problem("email", N_("adresse déjà présente (%(label)s)."), {"label": seen[person.email_key]})
+                )
             elif _by_email_key(event.id, person.email_key) is not None:
-                item_problems.append(domain.Problem("email", "cette personne est déjà inscrite à cet événement."))
+                item_problems.append(domain.Problem("email", _ALREADY_REGISTERED))
             else:
                 seen[person.email_key] = label
-        problems += [f"{label} : {p}" for p in item_problems]
+        problems += [_labelled(label, p) for p in item_problems]
         if not item_problems and person is not None:
             checked.append((label, person, chosen, data))
     if problems:
         raise InvalidInput(
-            f"Rien n'a été enregistré : {len(problems)} problème(s) à corriger.",
+            gettext("Rien n'a été enregistré : %(num)d problème(s) à corriger.", num=len(problems)),
             problems=problems,
         )
     try:
@@ -666,9 +649,9 @@ def register_many(
         if taken:  # registered by someone else since the check: refuse the whole batch
             db.session.rollback()
             raise InvalidInput(
-                f"Rien n'a été enregistré : {len(taken)} problème(s) à corriger.",
+                gettext("Rien n'a été enregistré : %(num)d problème(s) à corriger.", num=len(taken)),
                 problems=[
-                    f"{label} : {domain.Problem('email', 'cette personne est déjà inscrite à cet événement.')}"
+                    _labelled(label, domain.Problem("email", _ALREADY_REGISTERED))
                     for label, person, _, _ in checked
                     if person.email_key in taken
                 ],
@@ -688,7 +671,7 @@ def register_many(
     except IntegrityError:
         db.session.rollback()
         raise InvalidInput(
-            "Rien n'a été enregistré : une de ces adresses vient d'être inscrite par ailleurs. Réessayez.",
+            gettext("Rien n'a été enregistré : une de ces adresses vient d'être inscrite par ailleurs. Réessayez."),
             field="email",
         ) from None
     if notify:
@@ -697,24 +680,32 @@ def register_many(
     return outcomes
 
 
+_ALREADY_REGISTERED = N_("cette personne est déjà inscrite à cet événement.")
+
+
+def _labelled(label: str, problem: domain.Problem) -> str:
+    """'Ligne 3 : Nom : ce champ est obligatoire.' in the page's language."""
+    return gettext("%(field)s : %(message)s", field=label, message=problem_text(problem))
+
+
 # --------------------------------------------------------------------------- changing
 
 
 def _require_holding(registration: Registration) -> None:
     if registration.anonymised_at is not None or registration.status not in ACTIVE_STATUSES:
-        raise Conflict("Cette inscription est annulée : elle ne peut plus être modifiée.")
+        raise Conflict(gettext("Cette inscription est annulée : elle ne peut plus être modifiée."))
 
 
 def update_details(registration: Registration, data: RegistrationInput) -> Registration:
     """Edit names, organisation, job title, category, territory, delegation, needs (not the workshops)."""
     if registration.anonymised_at is not None:
-        raise Conflict("Ces données ont été effacées.")
+        raise Conflict(gettext("Ces données ont été effacées."))
     person, problems = domain.check_person(_person_input(data), check_email=False)
     delegation_problem = _delegation_problem(registration.event, data.delegation_id)
     if delegation_problem:
         problems.append(delegation_problem)
     if problems or person is None:
-        raise RegistrationInvalid(problems, what="La modification")
+        raise RegistrationInvalid(problems, what=gettext("La modification"))
     registration.first_name = person.first_name
     registration.last_name = person.last_name
     registration.organisation = person.organisation
@@ -733,14 +724,14 @@ def change_email(registration: Registration, email: str) -> Registration:
     """Correct the person's address (an organiser's edit). Refused when another registration of
     the event already uses it."""
     if registration.anonymised_at is not None:
-        raise Conflict("Ces données ont été effacées.")
+        raise Conflict(gettext("Ces données ont été effacées."))
     clean, problem = domain.normalise_email(email)
     if problem:
-        raise RegistrationInvalid([problem], what="La modification")
+        raise RegistrationInvalid([problem], what=gettext("La modification"))
     key = domain.email_key(clean)
     other = _by_email_key(registration.event_id, key)
     if other is not None and other.id != registration.id:
-        raise InvalidInput("Une autre inscription utilise déjà cette adresse.", field="email")
+        raise InvalidInput(gettext("Une autre inscription utilise déjà cette adresse."), field="email")
     registration.email = clean
     registration.email_key = key
     db.session.commit()
@@ -765,7 +756,7 @@ def change_workshops(registration: Registration, codes: list[str]) -> list[Works
     slots = _slots(registration.event)
     chosen, problems = domain.check_workshop_choice(codes, slots.values())
     if problems:
-        raise RegistrationInvalid(problems, what="Le changement d'ateliers")
+        raise RegistrationInvalid(problems, what=gettext("Le changement d'ateliers"))
     locked = _lock_registration(registration, [slot.session_id for slot in chosen])
     try:
         _require_holding(registration)  # again, under the lock
@@ -807,7 +798,7 @@ def confirm(registration: Registration) -> Registration:
     """Confirm a pending registration (approval mode). A cancelled or rejected one is taken back:
     its workshops are asked for again, at the end of each waiting list unless a place is free."""
     if registration.anonymised_at is not None:
-        raise Conflict("Ces données ont été effacées : cette inscription ne peut plus être confirmée.")
+        raise Conflict(gettext("Ces données ont été effacées : cette inscription ne peut plus être confirmée."))
     if registration.status == "confirmed":
         return registration
     moment = clock.now()
@@ -852,7 +843,7 @@ def reject(registration: Registration) -> Registration:
     if registration.status == "rejected":
         return registration
     if registration.status not in ACTIVE_STATUSES or registration.anonymised_at is not None:
-        raise Conflict("Cette inscription est annulée : elle ne peut pas être refusée.")
+        raise Conflict(gettext("Cette inscription est annulée : elle ne peut pas être refusée."))
     promoted = _release(registration, "rejected")
     if promoted is None:
         return registration

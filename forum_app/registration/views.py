@@ -396,7 +396,7 @@ def _check_workshops(form, available) -> None:
         for i in available
     ]
     _chosen, problems = domain.check_workshop_choice(form.workshops.data, slots)
-    form.workshops.errors = list(form.workshops.errors or []) + [_sentence(p.message) for p in problems]
+    form.workshops.errors = list(form.workshops.errors or []) + [_sentence(services.problem_message(p)) for p in problems]
 
 
 def _sentence(message: str) -> str:

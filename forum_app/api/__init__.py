@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1/e/<slug>/ (staff session + CSRF header)."""

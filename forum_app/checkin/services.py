@@ -1,0 +1,413 @@
+"""Door check-in use cases: record a scan, undo an arrival, the kit offline stations download.
+
+Every scan is a CheckIn row, refused ones too. A station's retry carries the same `client_id`: it
+gets the answer stored with the first row, verbatim, whatever changed since (a replay never
+records twice and never re-judges). One person's arrivals at one door are decided under the
+write lock (`forum_app.db.begin_write` on SQLite; the registration's row `SELECT ... FOR UPDATE`
+on PostgreSQL), so twenty stations scanning the same badge at once give one `checked_in` and
+nineteen `already_checked_in`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from forum_app import clock
+from forum_app.badges import domain as badge_domain
+from forum_app.badges import services as badges
+from forum_app.checkin import domain
+from forum_app.checkin.models import CheckIn
+from forum_app.db import begin_write
+from forum_app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from forum_app.extensions import db
+from forum_app.programme.models import Event, Session
+from forum_app.registration.labels import CATEGORY_LABELS
+from forum_app.registration.models import Registration, WorkshopSeat
+
+ACTIVE_STATUSES = ("pending", "confirmed")  # registrations holding seats (registration.domain's rule)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The answer to a scan, and whether this call recorded it (False: a replayed client_id)."""
+
+    answer: dict
+    created: bool
+
+
+def _text(message) -> str:
+    """A lazy text in the request's language; in French outside a request (scripts, tests)."""
+    if has_request_context():
+        return str(message)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")):
+        return str(message)
+
+
+def _category_label(category: str) -> str:
+    label = CATEGORY_LABELS.get(category)
+    return _text(label) if label is not None else category
+
+
+# --------------------------------------------------------------------------- checking in
+
+
+def _invalid(field: str, message) -> InvalidInput:
+    text = _text(message)
+    return InvalidInput(text, problems=[text], field=field)
+
+
+def _clean(badge, client_id, station, scanned_at) -> tuple[str, str, str, datetime]:
+    if not isinstance(client_id, str) or not domain.valid_client_id(client_id):
+        raise _invalid(
+            "client_id",
+            _l("Identifiant de scan invalide : de 8 à 64 caractères parmi A-Z, a-z, 0-9, « - » et « _ »."),
+        )
+    if station is None:
+        station = ""
+    if not isinstance(station, str) or len(station) > domain.STATION_MAX:
+        raise _invalid("station", _l("Nom de poste invalide : 100 caractères au plus."))
+    if not isinstance(badge, str) or not badge.strip():
+        raise _invalid("badge", _l("Badge manquant : envoyez le texte lu dans le QR code."))
+    if len(badge) > domain.BADGE_MAX:
+        raise _invalid("badge", _l("Badge trop long : 512 caractères au plus."))
+    moment = domain.parse_scanned_at(scanned_at)
+    if moment is None:
+        raise _invalid(
+            "scanned_at", _l("Heure du scan invalide : date et heure ISO 8601 avec décalage, ex. 2019-06-06T09:12:00+02:00.")
+        )
+    return badge.strip(), client_id, station.strip(), moment
+
+
+def _replayed(event_id: int, client_id: str) -> dict | None:
+    stored = db.session.scalar(db.select(CheckIn.answer).filter_by(event_id=event_id, client_id=client_id))
+    return None if stored is None else json.loads(stored)
+
+
+def _session(event: Event, code) -> Session | None:
+    if code is None or code == "":
+        return None
+    session = None
+    if isinstance(code, str) and len(code) <= 16:
+        session = db.session.scalar(db.select(Session).filter_by(event_id=event.id, code=code.strip()))
+    if session is None:
+        raise _invalid("session", _l("Session inconnue : vérifiez le code de la porte (A1, A2…)."))
+    return session
+
+
+def _counted_scans(registration_id: int, session_id: int | None) -> list[CheckIn]:
+    """The person's scans that let them in at this door (not undone)."""
+    return list(
+        db.session.scalars(
+            db.select(CheckIn).where(
+                CheckIn.registration_id == registration_id,
+                CheckIn.session_id.is_(None) if session_id is None else CheckIn.session_id == session_id,
+                CheckIn.outcome.in_(domain.COUNTED),
+                CheckIn.undone_at.is_(None),
+            )
+        )
+    )
+
+
+def _scan(row: CheckIn) -> domain.Scan:
+    return domain.Scan(
+        id=row.id or 0, scanned_at=row.scanned_at, received_at=row.received_at,
+        clock_suspect=row.clock_suspect, station=row.station,
+    )
+
+
+def _attendee(registration: Registration | None) -> dict | None:
+    if registration is None:
+        return None
+    seats = sorted(
+        (seat for seat in registration.seats if registration.status in ACTIVE_STATUSES),
+        key=lambda seat: (seat.session.starts_at, seat.session.code),
+    )
+    return {
+        "registration_id": registration.id,
+        "name": registration.full_name,
+        "organisation": registration.organisation,
+        "job_title": registration.job_title,
+        "category": registration.category,
+        "category_label": _category_label(registration.category),
+        "status": registration.status,
+        "workshops": [
+            {"code": seat.session.code, "title": seat.session.title, "seat": seat.status,
+             "starts_at": seat.session.starts_at.isoformat()}
+            for seat in seats
+        ],
+    }
+
+
+def check_in(
+    event: Event,
+    *,
+    badge,
+    client_id,
+    station="",
+    scanned_at,
+    session_code=None,
+    user=None,
+    force: bool = False,
+) -> Recorded:
+    """Record one scan and answer it (see the module docstring and checkin/domain.py).
+
+    The answer: {outcome, attendee (null when the badge names nobody), first_checked_in_at and
+    first_station (the person's arrival at this door once they have one), checkin_id, session,
+    scanned_at, received_at, clock_suspect, forced}. Bad input raises InvalidInput
+    naming the field; an unknown session code too. `force` (an organiser letting someone in
+    without a seat at a workshop door) raises Forbidden for anyone else.
+    """
+    badge, client_id, station, scanned = _clean(badge, client_id, station, scanned_at)
+    event_id = event.id
+    stored = _replayed(event_id, client_id)
+    if stored is not None:
+        return Recorded(stored, created=False)
+    if force and not _is_organiser(user, event_id):
+        raise Forbidden(_text(_l("Seul·e un·e organisateur·rice peut faire entrer une personne sans place.")))
+    session = _session(event, session_code)
+    session_id = session.id if session is not None else None
+    user_id = getattr(user, "id", None)
+
+    try:
+        answer = _record(event, badge, client_id, station, scanned, session, session_id, user_id, force)
+    except IntegrityError:
+        # The same client_id recorded at the same moment by another worker: its answer is ours.
+        db.session.rollback()
+        stored = _replayed(event_id, client_id)
+        if stored is None:
+            raise
+        return Recorded(stored, created=False)
+    if answer.get("_replay"):
+        answer.pop("_replay")
+        return Recorded(answer, created=False)
+    return Recorded(answer, created=True)
+
+
+def _record(event, badge, client_id, station, scanned, session, session_id, user_id, force) -> dict:
+    begin_write(db.session)
+    stored = _replayed(event.id, client_id)  # again, now that we are the one writer
+    if stored is not None:
+        db.session.rollback()
+        return {**stored, "_replay": True}
+    _lock_registration_row(event, badge)
+    status, registration = badges.verify(event, badge)
+    registration_id = registration.id if registration is not None else None
+
+    earlier: list[CheckIn] = []
+    seat_held = True
+    if status == badge_domain.VALID and registration is not None:
+        earlier = _counted_scans(registration.id, session_id)
+        if session is not None and session.signup_required:
+            seat_held = any(
+                seat.session_id == session.id and seat.status == "confirmed" for seat in registration.seats
+            )
+    decision = domain.decide(
+        status,
+        already_arrived=any(row.outcome == domain.CHECKED_IN for row in earlier),
+        session_given=session is not None,
+        seat_held=seat_held,
+        force=force,
+    )
+    received = clock.now()
+    suspect = domain.clock_suspect(scanned, received)
+    row = CheckIn(
+        event_id=event.id,
+        registration_id=registration_id,
+        session_id=session_id,
+        client_id=client_id,
+        station=station,
+        user_id=user_id,
+        outcome=decision.outcome,
+        badge_serial=_serial(badge),
+        scanned_at=scanned,
+        received_at=received,
+        clock_suspect=suspect,
+    )
+    db.session.add(row)
+    db.session.flush()
+
+    first = None
+    if decision.outcome in domain.COUNTED:
+        first = domain.reconcile([_scan(r) for r in earlier] + [_scan(row)]).arrival
+    answer = {
+        "outcome": decision.outcome,
+        "attendee": _attendee(registration),
+        "first_checked_in_at": first.at.isoformat() if first else None,
+        "first_station": first.station if first else None,
+        "checkin_id": row.id,
+        "session": session.code if session is not None else None,
+        "station": station,
+        "scanned_at": scanned.isoformat(),
+        "received_at": received.isoformat(),
+        "clock_suspect": suspect,
+        "forced": decision.forced,
+    }
+    row.answer = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    db.session.commit()
+    return answer
+
+
+def _serial(badge: str) -> int | None:
+    try:
+        return badge_domain.peek_badge(badge).serial
+    except badge_domain.BadgeError:
+        return None
+
+
+def _lock_registration_row(event: Event, badge: str) -> None:
+    """PostgreSQL: hold the badge holder's row until the commit, so two scans of one person at
+    once are decided one after the other (SQLite: begin_write already made us the one writer)."""
+    try:
+        claims = badge_domain.peek_badge(badge)
+    except badge_domain.BadgeError:
+        return
+    if claims.event_id != event.id:
+        return
+    db.session.execute(
+        db.select(Registration.id).where(Registration.id == claims.registration_id).with_for_update()
+    ).first()
+
+
+def _is_organiser(user, event_id: int) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_admin or user.role_at(event_id) == "organiser")
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def undo_check_in(event: Event, checkin_id: int, user) -> CheckIn:
+    """An organiser takes back an arrival (a wrong person scanned, a badge lent...).
+
+    The scan and the person's other counted scans at that door are marked undone (who, when):
+    nothing is deleted, and the person's next scan there is a `checked_in` again. Undoing an
+    undone scan changes nothing; a refused scan has nothing to undo (Conflict).
+    """
+    begin_write(db.session)
+    row = db.session.scalar(
+        db.select(CheckIn).filter_by(id=checkin_id, event_id=event.id).with_for_update()
+    )
+    if row is None:
+        db.session.rollback()
+        raise NotFound(_text(_l("Ce passage n'existe pas.")))
+    if row.outcome not in domain.COUNTED:
+        db.session.rollback()
+        raise Conflict(_text(_l("Ce passage a été refusé à la porte : il n'y a rien à annuler.")))
+    if row.undone_at is not None:
+        db.session.rollback()
+        return row
+    moment = clock.now()
+    rows = [row]
+    if row.registration_id is not None:
+        rows += [r for r in _counted_scans(row.registration_id, row.session_id) if r.id != row.id]
+    for item in rows:
+        item.undone_at = moment
+        item.undone_by_id = getattr(user, "id", None)
+    db.session.commit()
+    return row
+
+
+# --------------------------------------------------------------------------- the kit
+
+
+def arrivals(event: Event, session_id: int | None = None) -> dict[int, domain.Scan]:
+    """Registration id -> its arrival (reconciled) at the entrance, or at one session."""
+    rows = db.session.scalars(
+        db.select(CheckIn).where(
+            CheckIn.event_id == event.id,
+            CheckIn.registration_id.is_not(None),
+            CheckIn.session_id.is_(None) if session_id is None else CheckIn.session_id == session_id,
+            CheckIn.outcome.in_(domain.COUNTED),
+            CheckIn.undone_at.is_(None),
+        )
+    )
+    by_person: dict[int, list[domain.Scan]] = {}
+    for row in rows:
+        by_person.setdefault(row.registration_id, []).append(_scan(row))
+    return {rid: domain.reconcile(scans).arrival for rid, scans in by_person.items()}
+
+
+def checkin_kit(event: Event) -> dict:
+    """What an offline station needs: the keys to verify badges, the revoked and cancelled
+    badges, the roster to search by name and show who already arrived.
+
+    `revoked`: registration id and current serial, any badge of that person with a smaller serial
+    is revoked. `cancelled`: registration ids (cancelled, rejected, erased) whose badges are
+    refused. `version` changes whenever anything else in the kit does (the ETag).
+    """
+    keys = badges.public_keys_document(event)
+    registrations = list(
+        db.session.scalars(
+            db.select(Registration)
+            .where(Registration.event_id == event.id)
+            .options(selectinload(Registration.seats).selectinload(WorkshopSeat.session))
+            .order_by(db.func.lower(Registration.last_name), db.func.lower(Registration.first_name), Registration.id)
+        )
+    )
+    arrived = arrivals(event)
+    roster = []
+    cancelled = []
+    for registration in registrations:
+        if registration.status in ("cancelled", "rejected") or registration.anonymised_at is not None:
+            cancelled.append(registration.id)
+            if registration.anonymised_at is not None:
+                continue
+        arrival = arrived.get(registration.id)
+        roster.append(
+            {
+                "id": registration.id,
+                "name": registration.full_name,
+                "first_name": registration.first_name,
+                "last_name": registration.last_name,
+                "organisation": registration.organisation,
+                "job_title": registration.job_title,
+                "category": registration.category,
+                "category_label": _category_label(registration.category),
+                "status": registration.status,
+                "serial": registration.badge_serial,
+                "workshops": [
+                    {"code": seat.session.code, "seat": seat.status}
+                    for seat in sorted(registration.seats, key=lambda s: (s.session.starts_at, s.session.code))
+                ]
+                if registration.status in ACTIVE_STATUSES
+                else [],
+                "checked_in_at": arrival.at.isoformat() if arrival else None,
+                "checked_in_station": arrival.station if arrival else None,
+            }
+        )
+    sessions = [
+        {"code": s.code, "title": s.title, "kind": s.kind, "signup_required": s.signup_required,
+         "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()}
+        for s in event.sessions
+    ]
+    body = {
+        "event": {"id": event.id, "slug": event.slug, "title": event.title, "timezone": event.timezone},
+        "badge_format": keys["format"],
+        "algorithm": keys["algorithm"],
+        "public_keys": [
+            {"key_id": k["key_id"], "public_key": k["public_key"], "active": k["active"]} for k in keys["keys"]
+        ],
+        "revoked": [
+            {"registration_id": rid, "serial": serial} for rid, serial in sorted(badges.revoked_serials(event).items())
+        ],
+        "cancelled": cancelled,
+        "sessions": sessions,
+        "roster": roster,
+    }
+    version = hashlib.sha1(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
+    return {**body, "version": version, "generated_at": clock.now().isoformat()}
+
+
+def public_key_bytes(kit: dict) -> dict[int, bytes]:
+    """The kit's keys as the badge verifier takes them (key id -> raw bytes): what a station does."""
+    return {k["key_id"]: base64.b64decode(k["public_key"]) for k in kit["public_keys"]}
