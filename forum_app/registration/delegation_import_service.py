@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext, ngettext
+from flask_babel import ngettext
 
 from forum_app.errors import Conflict, InvalidInput
 from forum_app.extensions import db
@@ -33,22 +33,11 @@ from forum_app.programme.domain import fold
 from forum_app.programme.models import Event, Session
 from forum_app.registration import delegation_import as csv_import
 from forum_app.registration import domain, services
+from forum_app.registration.labels import FIELD_LABELS
 from forum_app.registration.models import Delegation, Registration
 
 IMPORT_CONSENT = "delegation"  # consent given by the head of the delegation on everyone's behalf
 
-FIELD_LABELS = {
-    "first_name": _l("Prénom"),
-    "last_name": lazy_pgettext("nom de famille", "Nom"),
-    "email": _l("Adresse e-mail"),
-    "organisation": _l("Organisation"),
-    "job_title": _l("Fonction"),
-    "category": _l("Catégorie"),
-    "territory": _l("Territoire"),
-    "delegation": _l("Délégation"),
-    "workshops": _l("Ateliers"),
-    "accessibility_needs": _l("Besoins d'accessibilité"),
-}
 SEPARATOR_NAMES = {";": _l("« ; »"), ",": _l("« , »"), "\t": _l("(tabulation)")}
 
 

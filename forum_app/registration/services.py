@@ -31,8 +31,6 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as babel_gettext
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -48,6 +46,7 @@ from forum_app.registration.domain import (
     SEAT_CONFIRMED,
     SEAT_WAITLISTED,
 )
+from forum_app.registration.labels import FIELD_LABELS
 from forum_app.registration.models import Delegation, Registration, WorkshopSeat
 
 # Bumped when the consent text on the form changes; stored with each self-registration.
@@ -102,21 +101,6 @@ class WorkshopAvailability:
         return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
 
 
-# domain.FIELD_LABELS in the page's language (French: the same words).
-FIELD_LABELS = {
-    "first_name": _l("Prénom"),
-    "last_name": lazy_pgettext("nom de famille", "Nom"),
-    "email": _l("Adresse e-mail"),
-    "organisation": _l("Organisation"),
-    "job_title": _l("Fonction"),
-    "category": _l("Catégorie"),
-    "territory": _l("Territoire"),
-    "delegation": _l("Délégation"),
-    "accessibility_needs": _l("Besoins d'accessibilité"),
-    "workshops": _l("Ateliers"),
-    "consent": _l("Consentement"),
-    "registration": _l("Inscription"),
-}
 
 
 def gettext(french: str, /, **params: object) -> str:
