@@ -193,23 +193,25 @@ def check_in(
 
 
 def _record(event, badge, client_id, station, scanned, session, session_id, user_id, force) -> dict:
+    # Verified and loaded before taking the writer lock, which every scan (repeats included) must
+    # take: the lock then covers only what decides "first arrival or not". A reissue or a
+    # cancellation a few milliseconds before is read as a scan made a moment earlier would be.
+    status, registration = badges.verify(event, badge)
+    registration_id = registration.id if registration is not None else None
+    attendee = _attendee(registration)
+    seat_held = True
+    if status == badge_domain.VALID and registration is not None and session is not None and session.signup_required:
+        seat_held = any(seat.session_id == session.id and seat.status == "confirmed" for seat in registration.seats)
+
     begin_write(db.session)
     stored = _replayed(event.id, client_id)  # again, now that we are the one writer
     if stored is not None:
         db.session.rollback()
         return {**stored, "_replay": True}
     _lock_registration_row(event, badge)
-    status, registration = badges.verify(event, badge)
-    registration_id = registration.id if registration is not None else None
-
     earlier: list[CheckIn] = []
-    seat_held = True
     if status == badge_domain.VALID and registration is not None:
         earlier = _counted_scans(registration.id, session_id)
-        if session is not None and session.signup_required:
-            seat_held = any(
-                seat.session_id == session.id and seat.status == "confirmed" for seat in registration.seats
-            )
     decision = domain.decide(
         status,
         already_arrived=any(row.outcome == domain.CHECKED_IN for row in earlier),
@@ -240,7 +242,7 @@ def _record(event, badge, client_id, station, scanned, session, session_id, user
         first = domain.reconcile([_scan(r) for r in earlier] + [_scan(row)]).arrival
     answer = {
         "outcome": decision.outcome,
-        "attendee": _attendee(registration),
+        "attendee": attendee,
         "first_checked_in_at": first.at.isoformat() if first else None,
         "first_station": first.station if first else None,
         "checkin_id": row.id,
