@@ -316,3 +316,24 @@ def test_reissue_without_csrf_token_is_refused():
         assert person.badge_serial == 2
         db.session.remove()
         db.drop_all()
+
+
+def test_a_badge_signed_with_a_newer_key_verifies_after_the_older_one_was_seen(demo_event):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from forum_app.badges.models import BadgeKey
+
+    person = _register(demo_event)
+    first = services.badge_payload(person)
+    assert services.verify(demo_event, first)[0] == domain.VALID  # the worker now holds key 1
+    seed = secrets.token_bytes(32)
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    db.session.add(BadgeKey(event_id=demo_event.id, key_id=2, private_key=seed, public_key=public))
+    db.session.commit()
+    newer = domain.sign_badge(seed, domain.BadgeClaims(demo_event.id, 2, person.id, person.badge_serial))
+    forged = domain.sign_badge(secrets.token_bytes(32), domain.BadgeClaims(demo_event.id, 2, person.id, person.badge_serial))
+
+    assert services.verify(demo_event, newer)[0] == domain.VALID
+    assert services.verify(demo_event, first)[0] == domain.VALID
+    assert services.verify(demo_event, forged)[0] == domain.INVALID

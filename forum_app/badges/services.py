@@ -156,7 +156,7 @@ def verify(event: Event, text: str) -> tuple[str, Registration | None]:
         if claims.event_id != event.id:
             domain.read_badge(text, public_keys(claims.event_id))  # genuine badge of another event?
             return domain.WRONG_EVENT, None
-        claims = domain.read_badge(text, public_keys(event.id))  # never makes a key (no commit mid-scan)
+        claims = domain.read_badge(text, _door_keys(event, claims.key_id))  # never makes a key (no commit mid-scan)
     except domain.BadgeError:
         return domain.INVALID, None
     registration = db.session.get(Registration, claims.registration_id)
@@ -166,6 +166,19 @@ def verify(event: Event, text: str) -> tuple[str, Registration | None]:
         return domain.CANCELLED, None
     outcome = domain.badge_status(claims, registration.badge_serial, registration.status, event.id)
     return outcome, (None if outcome == domain.INVALID else registration)
+
+
+def _door_keys(event: Event, key_id: int) -> dict[int, bytes]:
+    """The event's public keys, kept by each worker: a key is never changed once made (a new key
+    gets a new id), so the database is asked again only for a key id not seen yet. Keyed by the
+    event's creation time too, so an event id reused after a deletion never meets old keys."""
+    cache = current_app.extensions.setdefault("forum_badge_keys", {})
+    slot = (event.id, event.created_at)
+    keys = cache.get(slot)
+    if keys is None or key_id not in keys:
+        keys = public_keys(event.id)
+        cache[slot] = keys
+    return keys
 
 
 def revoked_serials(event: Event) -> dict[int, int]:
