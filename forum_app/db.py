@@ -52,6 +52,8 @@ def configure_sqlite(engine: Engine) -> None:
     """WAL lets the door stations read while the desk writes; foreign keys are off by default."""
     if engine.dialect.name != "sqlite":
         return
+    # begin_write's file lock (SQLite only) is released by this listener, set up here in plain sight.
+    _release_writer_lock_when_transactions_end()
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -125,10 +127,8 @@ def _release_writer_lock(session, transaction) -> None:
         os.close(session.info.pop(_WRITER_FD_KEY))  # closing the descriptor releases the flock
 
 
-def _listen_for_transaction_ends() -> None:
+def _release_writer_lock_when_transactions_end() -> None:
     from sqlalchemy.orm import Session as OrmSession
 
-    event.listen(OrmSession, "after_transaction_end", _release_writer_lock)
-
-
-_listen_for_transaction_ends()
+    if not event.contains(OrmSession, "after_transaction_end", _release_writer_lock):
+        event.listen(OrmSession, "after_transaction_end", _release_writer_lock)

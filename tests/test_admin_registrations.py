@@ -252,6 +252,32 @@ def test_edit_refuses_overlapping_workshops_in_french(organiser, demo_event, cro
     assert [s.session.code for s in db.session.get(Registration, zoe.id).seats] == ["A1"]
 
 
+def test_edit_refused_for_its_workshops_saves_nothing_else(organiser, demo_event, crowd):
+    zoe = crowd["zoe"]
+    old_email = zoe.email
+    form = {"first_name": "Zoé", "last_name": "Nouveau-Nom", "email": "zoe.nouvelle@example.org",
+            "category": "association", "workshops": ["A1", "A2"]}  # fmt: skip
+
+    response = organiser.post(url(demo_event, f"/{zoe.id}/edit"), data=form)
+
+    assert response.status_code == 422
+    db.session.expire_all()
+    zoe = db.session.get(Registration, zoe.id)
+    assert (zoe.email, zoe.last_name) == (old_email, "Martin")
+    assert [s.session.code for s in zoe.seats] == ["A1"]
+
+
+def test_edit_refuses_an_address_another_person_uses(organiser, demo_event, crowd):
+    zoe, other = crowd["zoe"], crowd["oconnor"]
+    form = {"first_name": "Zoé", "last_name": "Martin", "email": other.email.upper(), "category": "association",
+            "workshops": ["A1"]}  # fmt: skip
+
+    response = organiser.post(url(demo_event, f"/{zoe.id}/edit"), data=form)
+
+    assert response.status_code == 422
+    assert "Une autre inscription utilise déjà cette adresse." in text(response)
+
+
 def test_desk_registration_is_confirmed_and_records_the_organiser(organiser, demo_event):
     demo_event.approval_required = True
     db.session.commit()

@@ -308,15 +308,8 @@ def registration_edit(slug: str, registration_id: int):
     form.set_choices(services.delegations(event), queries.signup_sessions(event))
     holding = registration.status in ("pending", "confirmed")
     if form.validate_on_submit():
-        # Three services, each committing: the address, then the workshops (the likeliest to be
-        # refused: overlaps), then the details. A refusal stops there and says which part.
         try:
-            if form.email.data != registration.email:
-                services.change_email(registration, form.email.data)
-            wanted = list(form.workshops.data or [])
-            if holding and sorted(wanted) != sorted(current_codes):
-                services.change_workshops(registration, wanted)
-            services.update_details(registration, _person_input(form, registration.email, language=registration.language))
+            services.edit_by_organiser(registration, _person_input(form, form.email.data, language=registration.language))
         except DomainError as error:
             db.session.rollback()
             _show_errors(form, error)

@@ -722,6 +722,42 @@ def change_email(registration: Registration, email: str) -> Registration:
     return registration
 
 
+def edit_by_organiser(registration: Registration, data: RegistrationInput) -> Registration:
+    """An organiser's edit of address, details and workshops: all of it, or nothing.
+
+    Every part is checked before anything is written, so a refused workshop choice can no longer
+    leave a new address saved behind it. (Only a race — the person cancelling in the same
+    instant — can still stop the workshop change after the details are saved.)"""
+    if registration.anonymised_at is not None:
+        raise Conflict(gettext("Ces données ont été effacées."))
+    problems: list[domain.Problem] = []
+    clean_email, email_problem = domain.normalise_email(data.email)
+    if email_problem:
+        problems.append(email_problem)
+    else:
+        other = _by_email_key(registration.event_id, domain.email_key(clean_email))
+        if other is not None and other.id != registration.id:
+            problems.append(domain.Problem("email", N_("Une autre inscription utilise déjà cette adresse.")))
+    _, person_problems = domain.check_person(_person_input(data), check_email=False)
+    problems += person_problems
+    delegation_problem = _delegation_problem(registration.event, data.delegation_id)
+    if delegation_problem:
+        problems.append(delegation_problem)
+    current_codes = sorted(seat.session.code.upper() for seat in registration.seats)
+    wanted_codes = domain.normalise_codes(data.workshop_codes)
+    workshops_change = registration.status in ACTIVE_STATUSES and sorted(wanted_codes) != current_codes
+    if workshops_change:
+        problems += domain.check_workshop_choice(wanted_codes, _slots(registration.event).values())[1]
+    if problems:
+        raise RegistrationInvalid(problems, what=gettext("La modification"))
+    if clean_email != registration.email:
+        change_email(registration, clean_email)
+    update_details(registration, data)
+    if workshops_change:
+        change_workshops(registration, wanted_codes)
+    return registration
+
+
 def _lock_registration(registration: Registration, extra_session_ids: Iterable[int] = ()) -> dict[int, Session]:
     """The write lock for changing this person's seats: the sessions of their seats (and
     `extra_session_ids`) locked, and the registration re-read under the lock."""
