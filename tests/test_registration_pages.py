@@ -623,3 +623,11 @@ def test_erase_warns_then_anonymises_and_the_link_stops_working(client, demo_eve
     assert left.anonymised_at is not None
     assert client.get(url).status_code == 404
 
+
+
+def test_every_public_page_links_to_the_registration_form(client, demo_event):
+    for path in (f"/e/{demo_event.slug}/", f"/e/{demo_event.slug}/s/A1"):
+        html = client.get(path, headers={"Accept-Encoding": "identity"}).get_data(as_text=True)
+        assert f'href="/e/{demo_event.slug}/register"' in html, path
+    form = client.get(f"/e/{demo_event.slug}/register").get_data(as_text=True)
+    assert f'href="/e/{demo_event.slug}/register" aria-current="page"' in form
