@@ -6,6 +6,7 @@ from functools import wraps
 from flask import Flask, abort, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from forum_app.extensions import db, login_manager
 
@@ -29,7 +30,8 @@ def init_app(app: Flask) -> None:
 
         if not user_id.isdigit():
             return None
-        return db.session.get(User, int(user_id))
+        # Roles come with the user: every staff request asks for the one at its event.
+        return db.session.get(User, int(user_id), options=[joinedload(User.roles)])
 
     @app.after_request
     def secure_headers(response):

@@ -329,3 +329,12 @@ def test_category_label_contrasts_with_its_band(category):
     lighter, darker = sorted((_luminance(band), _luminance(ink)), reverse=True)
 
     assert (lighter + 0.05) / (darker + 0.05) >= 4.5
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [("confirmed", "valid"), ("pending", "not_confirmed"), ("cancelled", "cancelled"), ("rejected", "cancelled"),
+     (None, "invalid"), ("unheard-of", "invalid")],
+)
+def test_holder_status_matches_what_their_current_badge_would_say(status, outcome):
+    assert domain.holder_status(status) == outcome

@@ -59,6 +59,16 @@ def test_first_scan_is_201_and_its_replay_200_with_the_same_body(volunteer_clien
     assert first.headers["Cache-Control"] == "no-store"
 
 
+def test_person_found_by_name_checks_in_through_the_api(volunteer_client, demo_event):
+    person = _person(demo_event)
+
+    response = volunteer_client.post(_url(demo_event), json={**_body(None), "registration_id": person.id})
+
+    assert response.status_code == 201
+    assert (response.json["outcome"], response.json["method"]) == ("checked_in", "search")
+    assert response.json["attendee"]["name"] == "Prénom1 Nom1"
+
+
 def test_second_client_id_is_already_checked_in(volunteer_client, demo_event):
     text = badges.badge_payload(_person(demo_event))
     volunteer_client.post(_url(demo_event), json=_body(text))

@@ -61,7 +61,7 @@ def test_valid_badge_checks_in_with_the_attendee_and_their_workshops(demo_event)
     assert answer["first_checked_in_at"] is not None and answer["first_station"] == "porte 2"
     (row,) = _rows()
     assert (row.registration_id, row.outcome, row.station, row.session_id) == (person.id, "checked_in", "porte 2", None)
-    assert json.loads(row.answer) == answer
+    assert {**json.loads(row.answer), "checkin_id": row.id} == answer
 
 
 def test_second_scan_is_already_checked_in_and_names_the_first_arrival(demo_event):
@@ -431,3 +431,83 @@ def test_kit_version_changes_with_the_roster_only(demo_event):
     _scan(demo_event, badges.badge_payload(person))
 
     assert services.checkin_kit(demo_event)["version"] != before
+
+
+# --- found by name at the desk (no badge) ---
+
+
+def _by_name(event, registration_id, **kwargs):
+    return services.check_in(
+        event, registration_id=registration_id, client_id=f"client-{next(_ids):08d}", station="accueil",
+        scanned_at=_now_iso(), **kwargs,
+    )
+
+
+def test_person_found_by_name_checks_in_without_a_badge(demo_event):
+    person = _person(demo_event, 1, workshop_codes=["A1"])
+
+    answer = _by_name(demo_event, person.id).answer
+
+    assert answer["outcome"] == "checked_in"
+    assert answer["method"] == "search"
+    assert answer["attendee"]["name"] == "Prénom1 Nom1"
+    assert [w["code"] for w in answer["attendee"]["workshops"]] == ["A1"]
+    (row,) = _rows()
+    assert (row.method, row.badge_serial, row.registration_id) == ("search", None, person.id)
+
+
+def test_person_found_by_name_after_a_badge_scan_is_already_checked_in(demo_event):
+    person = _person(demo_event, 1)
+    _scan(demo_event, badges.badge_payload(person), station="porte 1")
+
+    answer = _by_name(demo_event, person.id).answer
+
+    assert answer["outcome"] == "already_checked_in"
+    assert answer["first_station"] == "porte 1"
+
+
+def test_person_found_by_name_is_refused_like_their_badge_would_be(demo_event):
+    cancelled = _person(demo_event, 1)
+    registration.cancel(cancelled)
+    demo_event.approval_required = True
+    db.session.commit()
+    pending = _person(demo_event, 2)
+    other = _other_event()
+    stranger = registration.register(
+        other, RegistrationInput(first_name="Autre", last_name="Personne", email="autre@example.org", consent=True), source="desk"
+    ).registration
+
+    outcomes = [_by_name(demo_event, r).answer["outcome"] for r in (cancelled.id, pending.id, stranger.id, 999_999)]
+
+    assert outcomes == ["cancelled", "not_confirmed", "invalid", "invalid"]
+    assert [r.registration_id for r in _rows()] == [cancelled.id, pending.id, None, None]
+
+
+@pytest.mark.parametrize("value", [True, "12", 0, -3, 2**40, 1.5, [1]])
+def test_person_id_that_is_not_a_positive_integer_is_refused_and_records_nothing(demo_event, value):
+    with pytest.raises(InvalidInput) as raised:
+        _by_name(demo_event, value)
+
+    assert raised.value.field == "registration_id"
+    assert _rows() == []
+
+
+def test_badge_and_person_id_together_are_refused(demo_event):
+    person = _person(demo_event, 1)
+
+    with pytest.raises(InvalidInput) as raised:
+        _by_name(demo_event, person.id, badge=badges.badge_payload(person))
+
+    assert raised.value.field == "registration_id"
+    assert _rows() == []
+
+
+def test_replay_answers_with_the_scans_id(demo_event):
+    person = _person(demo_event, 1)
+    first = _scan(demo_event, badges.badge_payload(person), client_id="replay-with-id")
+
+    again = _scan(demo_event, badges.badge_payload(person), client_id="replay-with-id")
+
+    assert again.created is False
+    assert again.answer == first.answer
+    assert again.answer["checkin_id"] == _rows()[0].id

@@ -118,6 +118,7 @@ def checkins(slug: str):
     recorded = checkin.check_in(
         g.event,
         badge=data.get("badge"),
+        registration_id=data.get("registration_id"),
         client_id=data.get("client_id"),
         station=data.get("station", ""),
         scanned_at=data.get("scanned_at"),

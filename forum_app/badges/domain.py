@@ -227,6 +227,20 @@ def badge_status(
     return INVALID
 
 
+def holder_status(registration_status: str | None) -> str:
+    """What a person found by name at the desk (no badge shown) means at the door: what their
+    current badge would say. None: no such registration."""
+    if registration_status is None:
+        return INVALID
+    if registration_status in ("cancelled", "rejected"):
+        return CANCELLED
+    if registration_status == "pending":
+        return NOT_CONFIRMED
+    if registration_status == "confirmed":
+        return VALID
+    return INVALID
+
+
 def is_qr_alphanumeric(text: str) -> bool:
     return all(ch in QR_ALPHANUMERIC for ch in text)
 

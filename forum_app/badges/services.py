@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from qrcode.util import MODE_ALPHA_NUM, QRData
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from forum_app.badges import domain
 from forum_app.badges.models import BadgeKey
@@ -35,7 +36,7 @@ from forum_app.clock import now as clock_now
 from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event
-from forum_app.registration.models import Delegation, Registration
+from forum_app.registration.models import Delegation, Registration, WorkshopSeat
 from forum_app.registration.labels import CATEGORY_LABELS
 
 PRINTABLE_STATUSES = ("confirmed",)  # "all", "unprinted" and "delegation" selections
@@ -141,6 +142,10 @@ def badge_payload(registration: Registration) -> str:
     return _Signer(registration.event).payload(registration)
 
 
+# The station shows the person's workshops: load their seats and sessions with them, in one query.
+_AT_THE_DOOR = (joinedload(Registration.seats).joinedload(WorkshopSeat.session),)
+
+
 def verify(event: Event, text: str) -> tuple[str, Registration | None]:
     """What a scanned badge means at `event`'s door: (outcome, registration or None).
 
@@ -159,12 +164,25 @@ def verify(event: Event, text: str) -> tuple[str, Registration | None]:
         claims = domain.read_badge(text, _door_keys(event, claims.key_id))  # never makes a key (no commit mid-scan)
     except domain.BadgeError:
         return domain.INVALID, None
-    registration = db.session.get(Registration, claims.registration_id)
+    registration = db.session.get(Registration, claims.registration_id, options=_AT_THE_DOOR)
     if registration is None or registration.event_id != event.id:
         return domain.INVALID, None
     if registration.anonymised_at is not None:  # erased at the person's request: nothing left to show
         return domain.CANCELLED, None
     outcome = domain.badge_status(claims, registration.badge_serial, registration.status, event.id)
+    return outcome, (None if outcome == domain.INVALID else registration)
+
+
+def registration_at_door(event: Event, registration_id: int) -> tuple[str, Registration | None]:
+    """What a person found by name at the desk (no badge shown) means at the door: the outcome
+    their current badge would get from `verify`, and the registration (None when unknown, of
+    another event, or erased)."""
+    registration = db.session.get(Registration, registration_id, options=_AT_THE_DOOR)
+    if registration is None or registration.event_id != event.id:
+        return domain.INVALID, None
+    if registration.anonymised_at is not None:
+        return domain.CANCELLED, None
+    outcome = domain.holder_status(registration.status)
     return outcome, (None if outcome == domain.INVALID else registration)
 
 

@@ -29,6 +29,8 @@ class CheckIn(db.Model):
     station: Mapped[str] = mapped_column(String(100), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(32))
+    # How the person was identified: their badge's QR code ("badge") or found by name at the desk ("search").
+    method: Mapped[str] = mapped_column(String(16), default="badge", server_default="badge")
     badge_serial: Mapped[int | None]
     # When the station says it scanned (offline queues sync late), and when the server heard of it.
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)

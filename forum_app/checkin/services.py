@@ -65,7 +65,7 @@ def _invalid(field: str, message) -> InvalidInput:
     return InvalidInput(text, problems=[text], field=field)
 
 
-def _clean(badge, client_id, station, scanned_at) -> tuple[str, str, str, datetime]:
+def _clean(client_id, station, scanned_at) -> tuple[str, str, datetime]:
     if not isinstance(client_id, str) or not domain.valid_client_id(client_id):
         raise _invalid(
             "client_id",
@@ -75,21 +75,42 @@ def _clean(badge, client_id, station, scanned_at) -> tuple[str, str, str, dateti
         station = ""
     if not isinstance(station, str) or len(station) > domain.STATION_MAX:
         raise _invalid("station", _l("Nom de poste invalide : 100 caractères au plus."))
-    if not isinstance(badge, str) or not badge.strip():
-        raise _invalid("badge", _l("Badge manquant : envoyez le texte lu dans le QR code."))
-    if len(badge) > domain.BADGE_MAX:
-        raise _invalid("badge", _l("Badge trop long : 512 caractères au plus."))
     moment = domain.parse_scanned_at(scanned_at)
     if moment is None:
         raise _invalid(
             "scanned_at", _l("Heure du scan invalide : date et heure ISO 8601 avec décalage, ex. 2019-06-06T09:12:00+02:00.")
         )
-    return badge.strip(), client_id, station.strip(), moment
+    return client_id, station.strip(), moment
+
+
+def _identity(badge, registration_id) -> tuple[str | None, int | None]:
+    """The badge text read at the door, or the registration picked by name: exactly one of them."""
+    if registration_id is not None:
+        if badge is not None and badge != "":
+            raise _invalid("registration_id", _l("Envoyez le badge ou la personne trouvée par nom, pas les deux."))
+        if (
+            isinstance(registration_id, bool)
+            or not isinstance(registration_id, int)
+            or not 1 <= registration_id <= badge_domain.LIMITS["registration_id"]
+        ):
+            raise _invalid("registration_id", _l("Personne invalide : un numéro d'inscription entier est attendu."))
+        return None, registration_id
+    if not isinstance(badge, str) or not badge.strip():
+        raise _invalid("badge", _l("Badge manquant : envoyez le texte lu dans le QR code."))
+    if len(badge) > domain.BADGE_MAX:
+        raise _invalid("badge", _l("Badge trop long : 512 caractères au plus."))
+    return badge.strip(), None
 
 
 def _replayed(event_id: int, client_id: str) -> dict | None:
-    stored = db.session.scalar(db.select(CheckIn.answer).filter_by(event_id=event_id, client_id=client_id))
-    return None if stored is None else json.loads(stored)
+    """The answer first given to `client_id` (the scan's id is kept out of the stored text, which
+    is written with the row: one INSERT)."""
+    row = db.session.execute(
+        db.select(CheckIn.id, CheckIn.answer).filter_by(event_id=event_id, client_id=client_id)
+    ).first()
+    if row is None:
+        return None
+    return {**json.loads(row.answer), "checkin_id": row.id}
 
 
 def _session(event: Event, code) -> Session | None:
@@ -117,9 +138,9 @@ def _counted_scans(registration_id: int, session_id: int | None) -> list[CheckIn
     )
 
 
-def _scan(row: CheckIn) -> domain.Scan:
+def _scan(row: CheckIn, *, unsaved_id: int = 0) -> domain.Scan:
     return domain.Scan(
-        id=row.id or 0, scanned_at=row.scanned_at, received_at=row.received_at,
+        id=row.id or unsaved_id, scanned_at=row.scanned_at, received_at=row.received_at,
         clock_suspect=row.clock_suspect, station=row.station,
     )
 
@@ -150,7 +171,8 @@ def _attendee(registration: Registration | None) -> dict | None:
 def check_in(
     event: Event,
     *,
-    badge,
+    badge=None,
+    registration_id=None,
     client_id,
     station="",
     scanned_at,
@@ -160,57 +182,54 @@ def check_in(
 ) -> Recorded:
     """Record one scan and answer it (see the module docstring and checkin/domain.py).
 
-    The answer: {outcome, attendee (null when the badge names nobody), first_checked_in_at and
-    first_station (the person's arrival at this door once they have one), checkin_id, session,
-    scanned_at, received_at, clock_suspect, forced}. Bad input raises InvalidInput
-    naming the field; an unknown session code too. `force` (an organiser letting someone in
-    without a seat at a workshop door) raises Forbidden for anyone else.
+    The person is named by `badge` (the text of their QR code) or, at the desk, by
+    `registration_id` (found by name: method "search"), never both. The answer: {outcome,
+    attendee (null when nobody is named), first_checked_in_at and first_station (the person's
+    arrival at this door once they have one), checkin_id, session, station, method, scanned_at,
+    received_at, clock_suspect, forced}. Bad input raises InvalidInput naming the field; an
+    unknown session code too. `force` (an organiser letting someone in without a seat at a
+    workshop door) raises Forbidden for anyone else.
     """
-    badge, client_id, station, scanned = _clean(badge, client_id, station, scanned_at)
-    event_id = event.id
-    stored = _replayed(event_id, client_id)
-    if stored is not None:
-        return Recorded(stored, created=False)
-    if force and not _is_organiser(user, event_id):
+    client_id, station, scanned = _clean(client_id, station, scanned_at)
+    badge, registration_id = _identity(badge, registration_id)
+    if force and not _is_organiser(user, event.id):
         raise Forbidden(_text(_l("Seul·e un·e organisateur·rice peut faire entrer une personne sans place.")))
     session = _session(event, session_code)
-    session_id = session.id if session is not None else None
-    user_id = getattr(user, "id", None)
-
     try:
-        answer = _record(event, badge, client_id, station, scanned, session, session_id, user_id, force)
+        return _record(event, badge, registration_id, client_id, station, scanned, session, getattr(user, "id", None), force)
     except IntegrityError:
         # The same client_id recorded at the same moment by another worker: its answer is ours.
         db.session.rollback()
-        stored = _replayed(event_id, client_id)
+        stored = _replayed(event.id, client_id)
         if stored is None:
             raise
         return Recorded(stored, created=False)
-    if answer.get("_replay"):
-        answer.pop("_replay")
-        return Recorded(answer, created=False)
-    return Recorded(answer, created=True)
 
 
-def _record(event, badge, client_id, station, scanned, session, session_id, user_id, force) -> dict:
+def _record(event, badge, registration_id, client_id, station, scanned, session, user_id, force) -> Recorded:
     # Verified and loaded before taking the writer lock, which every scan (repeats included) must
     # take: the lock then covers only what decides "first arrival or not". A reissue or a
     # cancellation a few milliseconds before is read as a scan made a moment earlier would be.
-    status, registration = badges.verify(event, badge)
-    registration_id = registration.id if registration is not None else None
+    if badge is not None:
+        status, registration = badges.verify(event, badge)
+    else:
+        status, registration = badges.registration_at_door(event, registration_id)
+    session_id = session.id if session is not None else None
     attendee = _attendee(registration)
     seat_held = True
     if status == badge_domain.VALID and registration is not None and session is not None and session.signup_required:
         seat_held = any(seat.session_id == session.id and seat.status == "confirmed" for seat in registration.seats)
 
     begin_write(db.session)
-    stored = _replayed(event.id, client_id)  # again, now that we are the one writer
+    # A retry of a scan already recorded (the station lost our answer): checked once, as the one
+    # writer, so two copies of one retry racing each other cannot both record.
+    stored = _replayed(event.id, client_id)
     if stored is not None:
         db.session.rollback()
-        return {**stored, "_replay": True}
-    _lock_registration_row(event, badge)
+        return Recorded(stored, created=False)
     earlier: list[CheckIn] = []
     if status == badge_domain.VALID and registration is not None:
+        _lock_registration_row(registration.id)
         earlier = _counted_scans(registration.id, session_id)
     decision = domain.decide(
         status,
@@ -223,39 +242,41 @@ def _record(event, badge, client_id, station, scanned, session, session_id, user
     suspect = domain.clock_suspect(scanned, received)
     row = CheckIn(
         event_id=event.id,
-        registration_id=registration_id,
+        registration_id=registration.id if registration is not None else None,
         session_id=session_id,
         client_id=client_id,
         station=station,
         user_id=user_id,
         outcome=decision.outcome,
-        badge_serial=_serial(badge),
+        method="badge" if badge is not None else "search",
+        badge_serial=_serial(badge) if badge is not None else None,
         scanned_at=scanned,
         received_at=received,
         clock_suspect=suspect,
     )
-    db.session.add(row)
-    db.session.flush()
-
     first = None
     if decision.outcome in domain.COUNTED:
-        first = domain.reconcile([_scan(r) for r in earlier] + [_scan(row)]).arrival
+        # The new row has no id yet: it sorts after the earlier scans on a tie.
+        first = domain.reconcile([_scan(r) for r in earlier] + [_scan(row, unsaved_id=2**62)]).arrival
     answer = {
         "outcome": decision.outcome,
         "attendee": attendee,
         "first_checked_in_at": first.at.isoformat() if first else None,
         "first_station": first.station if first else None,
-        "checkin_id": row.id,
         "session": session.code if session is not None else None,
         "station": station,
+        "method": row.method,
         "scanned_at": scanned.isoformat(),
         "received_at": received.isoformat(),
         "clock_suspect": suspect,
         "forced": decision.forced,
     }
     row.answer = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    db.session.add(row)
+    db.session.flush()
+    checkin_id = row.id  # read before the commit expires the row (no reload)
     db.session.commit()
-    return answer
+    return Recorded({**answer, "checkin_id": checkin_id}, created=True)
 
 
 def _serial(badge: str) -> int | None:
@@ -265,17 +286,13 @@ def _serial(badge: str) -> int | None:
         return None
 
 
-def _lock_registration_row(event: Event, badge: str) -> None:
-    """PostgreSQL: hold the badge holder's row until the commit, so two scans of one person at
-    once are decided one after the other (SQLite: begin_write already made us the one writer)."""
-    try:
-        claims = badge_domain.peek_badge(badge)
-    except badge_domain.BadgeError:
-        return
-    if claims.event_id != event.id:
+def _lock_registration_row(registration_id: int) -> None:
+    """PostgreSQL: hold the person's row until the commit, so two scans of one person at once are
+    decided one after the other. SQLite: begin_write already made us the one writer."""
+    if db.session.get_bind().dialect.name == "sqlite":
         return
     db.session.execute(
-        db.select(Registration.id).where(Registration.id == claims.registration_id).with_for_update()
+        db.select(Registration.id).where(Registration.id == registration_id).with_for_update()
     ).first()
 
 
