@@ -5,6 +5,7 @@
     .venv/bin/python bench/checkins.py --write-results  # also replace the check-ins section of RESULTS.md
     .venv/bin/python bench/checkins.py --badges 1000    # the issue's full run: 20 x 1000 scans (~2-3 min)
     .venv/bin/python bench/checkins.py --registrations 1000 --badges 300 --stations 20 --workers 2  # the defaults
+    .venv/bin/python bench/checkins.py --postgres       # the same against a throwaway local PostgreSQL server
 
 What it does, on a temporary SQLite file database in WAL mode (never the instance database),
 with everything on 127.0.0.1:
@@ -70,7 +71,7 @@ STATIC_PATH = "/static/css/app.css"
 # --------------------------------------------------------------------------- data
 
 
-def build_database(db_path: Path, registrations: int) -> tuple[str, list[str]]:
+def build_database(url: str, registrations: int) -> tuple[str, list[str]]:
     """The demo forum, one volunteer, `registrations` confirmed ones; (slug, their badge payloads)."""
     from forum_app import create_app
     from forum_app.auth import services as auth_services
@@ -78,8 +79,9 @@ def build_database(db_path: Path, registrations: int) -> tuple[str, list[str]]:
     from forum_app.extensions import db
     from forum_app.registration.models import Registration
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": SECRET})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
     with app.app_context():
+        db.drop_all()  # PostgreSQL: a run starts from an empty database
         db.create_all()
         from forum_app.programme import imports
 
@@ -103,19 +105,20 @@ def build_database(db_path: Path, registrations: int) -> tuple[str, list[str]]:
         db.session.commit()
         payloads = [badge_services.badge_payload(person) for person in people]
         db.session.commit()  # the event's signing key, if badge_payload had to make it
-        assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+        if url.startswith("sqlite"):
+            assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
         db.session.remove()
         db.engine.dispose()
     return slug, payloads
 
 
-def check_database(db_path: Path, slug: str) -> dict:
+def check_database(url: str, slug: str) -> dict:
     from forum_app import create_app
     from forum_app.checkin.models import CheckIn
     from forum_app.extensions import db
     from forum_app.programme.models import Event
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": SECRET})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
     with app.app_context():
         event = db.session.scalar(db.select(Event).filter_by(slug=slug))
         rows = db.session.execute(
@@ -156,7 +159,7 @@ def machine_busy_seconds() -> float:
 
 
 class Gunicorn:
-    def __init__(self, db_path: Path, workdir: Path, workers: int):
+    def __init__(self, url: str, workdir: Path, workers: int):
         self.port = free_port()
         self.access_log = workdir / "access.log"
         gunicorn = Path(sys.executable).parent / "gunicorn"
@@ -168,7 +171,7 @@ class Gunicorn:
         ]
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": url,
             "SECRET_KEY": SECRET,
             "MAIL_BACKEND": "outbox",
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
@@ -352,12 +355,12 @@ def run(args) -> tuple[str, list[str]]:
     loadavg = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench-checkins-") as tmp:
         workdir = Path(tmp)
-        db_path = workdir / "forum.db"
+        url = args.database_url or f"sqlite:///{workdir / 'forum.db'}"
         started = time.perf_counter()
-        slug, payloads = build_database(db_path, max(args.registrations, args.badges))
+        slug, payloads = build_database(url, max(args.registrations, args.badges))
         payloads = payloads[: args.badges]  # the stations scan the first --badges people
         setup_seconds = time.perf_counter() - started
-        server = Gunicorn(db_path, workdir, args.workers)
+        server = Gunicorn(url, workdir, args.workers)
         stations: list[Station] = []
         try:
             server.wait_ready("/login")
@@ -427,7 +430,7 @@ def run(args) -> tuple[str, list[str]]:
                 station.close()
             server.stop()
         server_errors = [line for line in server.output().splitlines() if "Error" in line or "Traceback" in line]
-        counts = check_database(db_path, slug)
+        counts = check_database(url, slug)
 
     scans = args.stations * args.badges
     scan_flat = [t for lst in scan_client for t in lst]
@@ -487,7 +490,7 @@ def run(args) -> tuple[str, list[str]]:
         "```",
         "",
         (
-            f"gunicorn {args.workers} sync workers on 127.0.0.1, SQLite file in WAL mode, CSRF on. "
+            f"gunicorn {args.workers} sync workers on 127.0.0.1, {database_label(args)}, CSRF on. "
             f"{max(args.registrations, args.badges)} confirmed registrations; {args.stations} stations (threads), each logged in once as a "
             f"volunteer through the /login form, each with one keep-alive connection, scan the same {args.badges} "
             f"badges, each in its own random order, back to back, a unique client_id per scan ({scans} POSTs). "
@@ -528,15 +531,27 @@ def run(args) -> tuple[str, list[str]]:
     return "\n".join(lines), missed
 
 
-def write_results(report: str, stations: int, badges: int) -> None:
-    """Replace this script's section of RESULTS.md (appended at the end the first time)."""
+def database_label(args) -> str:
+    if args.database_url and not args.database_url.startswith("sqlite"):
+        return "PostgreSQL (local server, scripts/postgres-local.sh)"
+    return "SQLite file in WAL mode"
+
+
+def write_results(report: str, stations: int, badges: int, postgres: bool = False) -> None:
+    """Replace this script's section of RESULTS.md (appended at the end the first time); the
+    PostgreSQL run has a section of its own."""
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else ""
-    title = f"## Check-ins: {stations} stations scanning the same {badges} badges"
-    section = f"{SECTION_START}\n{title}\n\n{report}\n{SECTION_END}\n"
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1].lstrip("\n")
+    start, end = SECTION_START, SECTION_END
+    database = "SQLite"
+    if postgres:
+        start, end = SECTION_START.replace(": start", " --postgres: start"), SECTION_END.replace(": end", " --postgres: end")
+        database = "PostgreSQL"
+    title = f"## Check-ins ({database}): {stations} stations scanning the same {badges} badges"
+    section = f"{start}\n{title}\n\n{report}\n{end}\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + section + ("\n" + after if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -551,15 +566,31 @@ def main(argv: list[str] | None = None) -> int:
                              "scans take ~40 s on 2 busy cores; --badges 1000 for the issue's full 20 x 1000)")
     parser.add_argument("--stations", type=int, default=20, help="concurrent stations (default 20)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--postgres", action="store_true",
+                        help="run against a throwaway local PostgreSQL server (scripts/postgres-local.sh), not SQLite")
+    parser.add_argument("--database-url", help="run against this database instead (its tables are DROPPED first)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check or a budget is missed")
     parser.add_argument("--write-results", action="store_true", help="replace the check-ins section of RESULTS.md")
     args = parser.parse_args(argv)
     if not 1 <= args.badges <= 5000 or not 1 <= args.registrations <= 5000 or not 1 <= args.stations <= 100:
         parser.error("--badges and --registrations must be 1..5000, --stations 1..100 (bounded run)")
-    report, missed = run(args)
+    if args.postgres and not args.database_url:
+        with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
+            script = ROOT / "scripts" / "postgres-local.sh"
+            port = str(free_port())
+            args.database_url = subprocess.run(
+                [str(script), "start", pg_dir, port], check=True, capture_output=True, text=True
+            ).stdout.strip().splitlines()[-1]
+            try:
+                report, missed = run(args)
+            finally:
+                subprocess.run([str(script), "stop", pg_dir], check=False)
+    else:
+        report, missed = run(args)
     print(report)
     if args.write_results:
-        write_results(report, args.stations, args.badges)
+        postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
+        write_results(report, args.stations, args.badges, postgres)
         print(f"\nWrote {ROOT / 'bench' / 'RESULTS.md'}")
     return 1 if (missed and args.strict) else 0
 
