@@ -7,7 +7,7 @@ export FLASK_APP := forum_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup install translations messages db chromium bench clean
+.PHONY: run test setup install translations messages db chromium vendor bench clean
 
 run: setup
 	@echo ""
@@ -20,7 +20,7 @@ run: setup
 test: setup chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: install translations db
+setup: install translations db vendor
 
 install: $(VENV)/.installed
 
@@ -64,6 +64,34 @@ chromium:
 	    echo "chromium is missing: run 'sudo apt-get install chromium' (browser tests will fail without it)"; \
 	  fi; \
 	fi
+
+# Browser libraries for the check-in station, from the npm registry, pinned by the committed
+# package-lock.json and copied into the git-ignored static/vendor/ (no front-end build chain):
+# the BarcodeDetector polyfill (ES modules + its ZXing WebAssembly, served from our own static/)
+# and @noble/ed25519 (offline badge checks where WebCrypto lacks Ed25519).
+VENDOR := static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "npm is missing: run 'sudo apt-get install nodejs npm' (the check-in station needs static/vendor/)" >&2; exit 1; \
+	  fi; \
+	fi
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/barcode-detector
+	cp node_modules/barcode-detector/dist/es/ponyfill.js node_modules/barcode-detector/dist/es/zxing-exported.js $(VENDOR)/barcode-detector/
+	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm $(VENDOR)/barcode-detector/
+	cp node_modules/barcode-detector/LICENSE $(VENDOR)/barcode-detector/LICENSE.barcode-detector
+	cp node_modules/zxing-wasm/LICENSE $(VENDOR)/barcode-detector/LICENSE.zxing-wasm
+	cp node_modules/@noble/ed25519/index.js $(VENDOR)/noble-ed25519.js
+	cp node_modules/@noble/ed25519/LICENSE $(VENDOR)/LICENSE.noble-ed25519
+	touch $@
 
 bench: setup
 	$(BIN)/python bench/programme_page.py

@@ -41,6 +41,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app.api.views import bp as api_bp
     from forum_app.auth.views import bp as auth_bp
     from forum_app.badges.views import bp as badges_bp
+    from forum_app.checkin.admin_views import bp as checkin_admin_bp
+    from forum_app.checkin.views import bp as checkin_bp
     from forum_app.programme.views import bp as programme_bp
     from forum_app.registration.views import bp as registration_bp
 
@@ -64,6 +66,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(badges_bp)
     app.register_blueprint(admin_registrations_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(checkin_admin_bp)
+    app.register_blueprint(checkin_bp)
     return app
 
 

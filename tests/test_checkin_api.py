@@ -243,6 +243,54 @@ def test_csrf_header_is_required_when_csrf_is_on(demo_event, make_user):
     assert with_header.status_code == 201
 
 
+# --- arrival figures ---
+
+
+@pytest.fixture
+def organiser_client(client, demo_event, make_user, login):
+    login(make_user("organiser", demo_event))
+    return client
+
+
+def test_stats_give_the_dashboard_figures_without_personal_data(organiser_client, demo_event):
+    arrived = _person(demo_event, 1, category="elu", workshop_codes=["A1"])
+    _person(demo_event, 2, category="association")
+    organiser_client.post(_url(demo_event), json=_body(badges.badge_payload(arrived)))
+    organiser_client.post(_url(demo_event), json=_body(badges.badge_payload(arrived), client_id="station2-000009"))
+    organiser_client.post(_url(demo_event), json=_body("FA:NOT-A-BADGE", client_id="station2-000010"))
+
+    response = organiser_client.get(_url(demo_event, "stats"))
+
+    data = response.json
+    assert response.status_code == 200
+    assert (data["registered"], data["arrived"], data["expected"]) == (2, 1, 1)
+    assert (data["duplicates"], data["refused"]) == (1, {"invalid": 1})
+    assert {row["key"]: (row["registered"], row["arrived"]) for row in data["by_category"]} == {
+        "elu": (1, 1), "association": (1, 0)}
+    assert {row["key"]: row["label"] for row in data["by_category"]}["elu"] == "Élu·e"
+    assert sum(bucket["count"] for bucket in data["arrivals_per_10_minutes"]) == 1
+    assert {s["code"]: s["confirmed"] for s in data["sessions"]}["A1"] == 1
+    assert "Prénom1" not in response.get_data(as_text=True)
+
+
+def test_stats_answer_304_until_a_scan_changes_them(organiser_client, demo_event):
+    person = _person(demo_event)
+    first = organiser_client.get(_url(demo_event, "stats"))
+
+    unchanged = organiser_client.get(_url(demo_event, "stats"), headers={"If-None-Match": first.headers["ETag"]})
+    organiser_client.post(_url(demo_event), json=_body(badges.badge_payload(person)))
+    changed = organiser_client.get(_url(demo_event, "stats"), headers={"If-None-Match": first.headers["ETag"]})
+
+    assert unchanged.status_code == 304
+    assert changed.status_code == 200 and changed.json["arrived"] == 1
+
+
+def test_stats_for_a_malformed_day_is_422(organiser_client, demo_event):
+    response = organiser_client.get(_url(demo_event, "stats") + "?day=demain")
+
+    assert response.status_code == 422 and response.json["field"] == "day"
+
+
 # --- every /api/ route × every kind of visitor ---
 
 
@@ -258,12 +306,12 @@ def _api_rules():
 
 
 API_RULES = _api_rules()
-ORGANISER_ONLY = {"api.undo"}
+ORGANISER_ONLY = {"api.undo", "api.stats"}
 VISITORS = ("anonymous", "no-role", "rapporteur", "volunteer", "organiser", "organiser-elsewhere", "site-admin")
 
 
 def test_the_walk_covers_the_api():
-    assert {p.values[1] for p in API_RULES} >= {"api.checkins", "api.checkin_kit", "api.undo"}
+    assert {p.values[1] for p in API_RULES} >= {"api.checkins", "api.checkin_kit", "api.undo", "api.stats"}
 
 
 def _user(email, role=None, event=None, *, admin=False):

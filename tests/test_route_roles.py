@@ -7,7 +7,7 @@ expectation, fails the suite instead of escaping it.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from forum_app import create_app
 from forum_app.auth.models import EventRole, User
+from forum_app.checkin.models import CheckIn
 from forum_app.config import TestConfig
 from forum_app.extensions import db
 from forum_app.programme.models import Event, SessionPerson
@@ -94,6 +95,13 @@ def world(app, demo_event):
         )
     for n in (1, 2):  # registrations screens: routes about one delegation (empty: each variant may delete its own)
         db.session.add(Delegation(event_id=demo_event.id, name=f"Délégation {n}"))
+    db.session.flush()
+    for registration in db.session.scalars(db.select(Registration).filter_by(event_id=demo_event.id)):  # check-in corrections
+        moment = datetime(2019, 6, 6, 7, 0, tzinfo=UTC)
+        db.session.add(
+            CheckIn(event_id=demo_event.id, registration_id=registration.id, client_id=f"route-roles-{registration.id:04d}",
+                    outcome="checked_in", scanned_at=moment, received_at=moment)
+        )
     db.session.commit()
     return demo_event, users
 
@@ -130,6 +138,7 @@ def _url_values(event: Event, variant: int = 0) -> dict[str, object]:
         "track_id": pick(event.tracks).id,
         "registration_id": pick(registrations).id,
         "delegation_id": pick(delegations).id,
+        "checkin_id": pick(list(db.session.scalars(db.select(CheckIn.id).filter_by(event_id=event.id).order_by(CheckIn.id)))),
     }
 
 

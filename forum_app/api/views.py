@@ -8,6 +8,8 @@ page), 403 for a role that may not, 400 malformed JSON, 413 oversized body, 415 
 """
 from __future__ import annotations
 
+import hashlib
+from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
@@ -16,9 +18,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from forum_app.checkin import dashboard
 from forum_app.checkin import services as checkin
 from forum_app.errors import DomainError, InvalidInput
 from forum_app.programme.services import get_event
+from forum_app.registration.labels import CATEGORY_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/e/<slug>")
 
@@ -138,10 +142,7 @@ def checkin_kit(slug: str):
     kit = checkin.checkin_kit(g.event)
     etag = kit["version"]
     if request.if_none_match and request.if_none_match.contains_weak(etag):
-        response = current_app.response_class(status=304)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
+        return _not_modified(etag)
     response = jsonify(kit)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -159,4 +160,67 @@ def undo(slug: str, checkin_id: int):
         undone_by=row.undone_by_id,
     )
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _not_modified(etag: str):
+    response = current_app.response_class(status=304)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/stats")
+@api_role_required(*ORGANISERS)
+def stats(slug: str):
+    """The arrivals dashboard's figures as JSON (no personal data): totals, arrivals per 10 minutes
+    of one day (`?day=YYYY-MM-DD`, default: today or the last day with arrivals), breakdowns by
+    category, territory and delegation, per-session attendance, duplicates and refusals."""
+    etag = "stats-" + hashlib.sha1(
+        f"{dashboard.version(g.event)}|{request.args.get('day', '')}|{request.accept_languages}".encode()
+    ).hexdigest()[:20]
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
+        return _not_modified(etag)
+    day = None
+    if request.args.get("day"):
+        try:
+            day = date.fromisoformat(request.args["day"])
+        except ValueError:
+            raise InvalidInput(_("Jour invalide : AAAA-MM-JJ attendu."), field="day") from None
+    figures = dashboard.build(g.event, day=day)
+
+    def rows(breakdown):
+        return [
+            {"key": row.key, "label": row.label, "registered": row.registered, "arrived": row.arrived}
+            for row in breakdown
+        ]
+
+    categories = [
+        {**row, "label": str(CATEGORY_LABELS[row["key"]]) if row["key"] in CATEGORY_LABELS else row["label"]}
+        for row in rows(figures.by_category)
+    ]
+    response = jsonify(
+        registered=figures.registered,
+        arrived=figures.arrived,
+        expected=figures.expected,
+        last_arrival=figures.last_arrival.isoformat() if figures.last_arrival else None,
+        duplicates=figures.duplicates,
+        duplicates_from_another_station=figures.duplicates_elsewhere,
+        refused=dict(figures.refusals),
+        clock_suspect=figures.clock_suspect,
+        days=[d.isoformat() for d in figures.days],
+        day=figures.day.isoformat() if figures.day else None,
+        arrivals_per_10_minutes=[{"start": b.start.isoformat(), "count": b.count} for b in figures.buckets],
+        by_category=categories,
+        by_territory=rows(figures.by_territory),
+        by_delegation=rows(figures.by_delegation),
+        sessions=[
+            {"code": a.session.code, "title": a.session.title, "capacity": a.capacity, "confirmed": a.confirmed,
+             "waitlisted": a.waitlisted, "scanned": a.scanned}
+            for a in figures.sessions
+        ],
+        stations=[{"station": name, "arrivals": n, "duplicates": d} for name, n, d in figures.stations],
+    )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -1,12 +1,19 @@
 /* Service worker, served at /sw.js (scope: the whole site).
    Public pages: network first, the last copy on the device when the network fails or stalls.
    Versioned static files (?v=hash): cache first. Anything sent with Cache-Control: no-store
-   (staff screens, login) is never kept. */
+   (staff screens, login) is never kept.
+   The door check-in station (/e/<slug>/checkin) works offline too: its page (sent `private,
+   no-cache`) is kept like the attendee's own space, and the ES modules it imports without a ?v=
+   (static/js/checkin/*, static/vendor/*) are network first with the device's copy as fallback.
+   The station asks for all of it to be kept on its first visit (message "keep-station"), before
+   this worker ever saw those requests. API calls (/api/...) are never intercepted: the station's
+   kit and queue live in IndexedDB (static/js/checkin/store.js). */
 'use strict';
 
 var VERSION = 'v1';
 var PAGES = 'forum-pages-' + VERSION;
 var ASSETS = 'forum-assets-' + VERSION;
+var MODULES = 'forum-modules-' + VERSION;
 var NETWORK_TIMEOUT_MS = 4000;
 var PAGE_PATTERNS = [
   /^\/$/,
@@ -14,13 +21,18 @@ var PAGE_PATTERNS = [
   /^\/e\/[^/]+\/s\/[^/.]+$/,
   /^\/e\/[^/]+\/mon-programme$/,
   /^\/e\/[^/]+\/schedule\.json$/,
-  /^\/e\/[^/]+\/me\/[^/.]+$/
+  /^\/e\/[^/]+\/me\/[^/.]+$/,
+  /^\/e\/[^/]+\/checkin$/
 ];
 var PROGRAMME_PAGE = /^\/e\/[^/]+\/$/;
 /* The attendee's own space (their badge must show at the door without network). It is sent
    `Cache-Control: private, no-cache`: kept on this device, never in a shared cache. A 404 for it
    (erased, or a reissued link) drops the copy. */
 var PERSONAL_PAGE = /^\/e\/[^/]+\/me\/[^/.]+$/;
+/* The check-in station: a staff page kept on this device (`private`), never in a shared cache. */
+var STATION_PAGE = /^\/e\/[^/]+\/checkin$/;
+/* Static files a page imports without a version (ES module imports are relative paths). */
+var MODULE_FILES = /^\/static\/(js\/checkin|vendor)\//;
 
 self.addEventListener('install', function () { self.skipWaiting(); });
 
@@ -28,7 +40,7 @@ self.addEventListener('activate', function (event) {
   event.waitUntil(
     caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (key) {
-        return key.indexOf('forum-') === 0 && key !== PAGES && key !== ASSETS;
+        return key.indexOf('forum-') === 0 && key !== PAGES && key !== ASSETS && key !== MODULES;
       }).map(function (key) { return caches.delete(key); }));
     }).then(function () { return self.clients.claim(); })
   );
@@ -41,6 +53,7 @@ self.addEventListener('fetch', function (event) {
   if (url.origin !== self.location.origin) return;
   if (url.pathname.indexOf('/static/') === 0) {
     if (url.searchParams.has('v')) event.respondWith(cacheFirst(request, url));
+    else if (MODULE_FILES.test(url.pathname)) event.respondWith(networkFirstFile(event, request));
     return;
   }
   if (PAGE_PATTERNS.some(function (pattern) { return pattern.test(url.pathname); })) {
@@ -79,9 +92,10 @@ function dropOlderVersions(cache, url) {
 
 function networkFirst(event, request, url) {
   return caches.open(PAGES).then(function (cache) {
-    var personal = PERSONAL_PAGE.test(url.pathname);
+    var station = STATION_PAGE.test(url.pathname);
+    var personal = PERSONAL_PAGE.test(url.pathname) || station;
     var network = fetch(request).then(function (response) {
-      if (cacheable(response, personal)) cache.put(request, response.clone());
+      if (cacheable(response, personal) && !(station && response.redirected)) cache.put(request, response.clone());
       else if (personal && response.status === 404) cache.delete(request, { ignoreVary: true });
       return response;
     });
@@ -100,12 +114,62 @@ function networkFirst(event, request, url) {
         if (request.mode !== 'navigate') return Response.error();
         // Another version of the same page (another day or filter: the page says which), else any programme.
         return cache.match(request, { ignoreVary: true, ignoreSearch: true }).then(function (near) {
-          return near || anyProgramme(cache);
+          return near || (station ? null : anyProgramme(cache));
         }).then(function (page) { return page ? markOffline(page) : offlinePage(); });
       });
     });
   });
 }
+
+/* Unversioned static files (module imports): the network, the device's copy when it fails or stalls. */
+function networkFirstFile(event, request) {
+  return caches.open(MODULES).then(function (cache) {
+    var network = fetch(request).then(function (response) {
+      if (cacheable(response)) cache.put(request, response.clone());
+      return response;
+    });
+    var timeout = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS, null); });
+    return Promise.race([network, timeout]).then(function (response) {
+      if (response) return response;
+      return cache.match(request, { ignoreVary: true }).then(function (hit) {
+        if (!hit) return network;
+        event.waitUntil(network.catch(function () {}));
+        return hit;
+      });
+    }).catch(function () {
+      return cache.match(request, { ignoreVary: true }).then(function (hit) { return hit || Response.error(); });
+    });
+  });
+}
+
+/* The station page asks, on each online visit, to keep itself and the files it loaded (it may
+   have been loaded before this worker controlled it). Only same-origin station pages and static
+   files are kept, each in the cache its own requests would use. */
+self.addEventListener('message', function (event) {
+  var data = event.data || {};
+  if (data.type !== 'keep-station' || !Array.isArray(data.urls)) return;
+  event.waitUntil(Promise.all(data.urls.slice(0, 100).map(function (href) {
+    var url;
+    try { url = new URL(href, self.location.origin); } catch (error) { return null; }
+    if (url.origin !== self.location.origin) return null;
+    var name = null;
+    if (STATION_PAGE.test(url.pathname)) name = PAGES;
+    else if (url.pathname.indexOf('/static/') === 0) name = url.searchParams.has('v') ? ASSETS : (MODULE_FILES.test(url.pathname) ? MODULES : null);
+    if (!name) return null;
+    return caches.open(name).then(function (cache) {
+      return cache.match(url.href, { ignoreVary: true }).then(function (hit) {
+        if (hit && name === ASSETS) return null; // versioned: never changes
+        return fetch(url.href, { credentials: 'same-origin' }).then(function (response) {
+          if (!cacheable(response, name === PAGES) || response.redirected) return null;
+          return cache.put(url.href, response).then(function () {
+            if (name === ASSETS) return dropOlderVersions(cache, url);
+            return null;
+          });
+        });
+      });
+    }).catch(function () { return null; });
+  })));
+});
 
 function anyProgramme(cache) {
   return cache.keys().then(function (keys) {
