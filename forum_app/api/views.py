@@ -1,6 +1,7 @@
-"""JSON API for door stations: `/api/v1/e/<slug>/...`.
+"""JSON API for door stations and rapporteurs: `/api/v1/e/<slug>/...`.
 
-Staff only: a signed-in volunteer or organiser of the event (site admins pass), with the session
+Staff only: a signed-in volunteer or organiser of the event for check-ins, a rapporteur (of that
+session) or organiser for notes (site admins pass everywhere), with the session
 cookie and, for POSTs, the CSRF token in the `X-CSRFToken` header (Flask-WTF's CSRFProtect reads
 it). Every answer is JSON, errors too: 401 when not signed in (never a redirect to the login
 page), 403 for a role that may not, 400 malformed JSON, 413 oversized body, 415 not JSON,
@@ -21,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from forum_app.checkin import dashboard
 from forum_app.checkin import services as checkin
 from forum_app.errors import DomainError, InvalidInput
+from forum_app.notes import services as notes
 from forum_app.programme.services import get_event
 from forum_app.registration.labels import CATEGORY_LABELS
 
@@ -29,6 +31,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1/e/<slug>")
 MAX_BODY = 8 * 1024  # a scan is a few hundred bytes; anything this big is not one
 STAFF = ("organiser", "volunteer")
 ORGANISERS = ("organiser",)
+NOTE_WRITERS = ("organiser", "rapporteur")  # and, per session, notes.services.can_write
+NOTE_BODY_MAX = 64 * 1024  # 5,000 characters of any script, an attribution, and JSON around them
 
 
 def _error(status: int, message: str, **extra):
@@ -65,6 +69,11 @@ def _domain_error(error: DomainError):
     return _error(error.status_code, str(error.message), **extra)
 
 
+@bp.errorhandler(notes.EditConflict)
+def _edit_conflict(error: notes.EditConflict):
+    return _error(409, str(error.message), code=error.code, current=error.current)
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     status = error.code or 500
@@ -93,10 +102,10 @@ def api_role_required(*roles: str):
     return decorator
 
 
-def _json_body() -> dict:
-    if request.content_length is not None and request.content_length > MAX_BODY:
+def _json_body(limit: int = MAX_BODY) -> dict:
+    if request.content_length is not None and request.content_length > limit:
         abort(413)
-    request.max_content_length = MAX_BODY  # chunked bodies too
+    request.max_content_length = limit  # chunked bodies too
     if not request.is_json:
         abort(415)
     data = request.get_json(silent=True)
@@ -224,3 +233,74 @@ def stats(slug: str):
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def _no_store(response, status: int = 200):
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/s/<code>/notes")
+@api_role_required(*NOTE_WRITERS)
+def add_note(slug: str, code: str):
+    data = _json_body(NOTE_BODY_MAX)
+    session = notes.get_session(g.event, code)
+    saved = notes.add_item(g.event, session, current_user._get_current_object(), data)
+    return _no_store(jsonify(saved.item), 201 if saved.created else 200)
+
+
+@bp.patch("/notes/<int:item_id>")
+@api_role_required(*NOTE_WRITERS)
+def edit_note(slug: str, item_id: int):
+    data = _json_body(NOTE_BODY_MAX)
+    return _no_store(jsonify(notes.edit_item(g.event, item_id, current_user._get_current_object(), data)))
+
+
+@bp.get("/s/<code>/notes")
+@api_role_required(*NOTE_WRITERS)
+def list_notes(slug: str, code: str):
+    """The session's items ({items, cursor, session}); `?since=<cursor>` only what changed after it.
+    The ETag is the session's change counter: a poll that finds nothing new is a 304."""
+    session = notes.get_session(g.event, code)
+    user = current_user._get_current_object()
+    if not notes.can_read(user, session):
+        return _error(403, _messages()[403])
+    raw = request.args.get("since", "")
+    if raw and (not raw.isdigit() or len(raw) > 12):
+        raise InvalidInput(_("Curseur invalide : un entier est attendu."), field="since")
+    since = int(raw) if raw else None
+    etag = f"notes-{session.id}-{notes.stream_version(session)}-{raw}"
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
+        return _not_modified(etag)
+    items, cursor = notes.items_since(session, since)
+    response = jsonify(
+        session={"code": session.code, "title": session.title, "people": notes.session_people(session)},
+        items=[notes.item_json(item) for item in items],
+        cursor=cursor,
+    )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.post("/s/<code>/notes/order")
+@api_role_required(*NOTE_WRITERS)
+def reorder_notes(slug: str, code: str):
+    data = _json_body(NOTE_BODY_MAX)
+    session = notes.get_session(g.event, code)
+    items = notes.reorder(g.event, session, current_user._get_current_object(), data.get("ids"))
+    return _no_store(jsonify(items=items))
+
+
+@bp.post("/notes/<int:item_id>/merge")
+@api_role_required(*ORGANISERS)
+def merge_note(slug: str, item_id: int):
+    data = _json_body()
+    into = data.get("into")
+    if isinstance(into, bool) or not isinstance(into, int):
+        raise InvalidInput(_("« into » : l'identifiant de l'élément à garder est attendu."), field="into")
+    return _no_store(jsonify(notes.merge(g.event, item_id, into, current_user._get_current_object())))
