@@ -36,6 +36,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     from forum_app import cli, errors, extensions, i18n, mail, models, security, web  # noqa: F401 (models: full metadata)
+    from forum_app.admin.rapporteurs import bp as admin_rapporteurs_bp
     from forum_app.admin.registrations import bp as admin_registrations_bp
     from forum_app.admin.views import bp as admin_bp
     from forum_app.api.views import bp as api_bp
@@ -43,6 +44,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app.badges.views import bp as badges_bp
     from forum_app.checkin.admin_views import bp as checkin_admin_bp
     from forum_app.checkin.views import bp as checkin_bp
+    from forum_app.notes.admin_views import bp as notes_admin_bp
     from forum_app.programme.views import bp as programme_bp
     from forum_app.registration.views import bp as registration_bp
 
@@ -65,9 +67,17 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(registration_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(admin_registrations_bp)
+    app.register_blueprint(admin_rapporteurs_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(checkin_admin_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(notes_admin_bp)
+    from forum_app.notes.views import bp as notes_bp  # the rapporteur's capture page
+
+    app.register_blueprint(notes_bp)
+    from forum_app.notes.photo_views import bp as notes_photos_bp  # rapporteurs' photos
+
+    app.register_blueprint(notes_photos_bp)
     return app
 
 

@@ -35,6 +35,7 @@ def demo_load(if_empty: bool) -> None:
     )
     click.echo(f"Demo forum loaded: /e/{result.event.slug}/ ({result.summary()})")
     _load_demo_delegation(result.event)
+    _load_demo_notes(result.event)
     click.echo(f"Demo organiser: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
 
 
@@ -49,6 +50,15 @@ def _load_demo_delegation(event) -> None:
     path = Path(current_app.config["DEMO_DELEGATION"])
     imported = delegation_import_service.import_file(event, path.read_bytes(), notify=False)
     click.echo(f"Demo delegation imported: {len(imported.registrations)} people")
+
+
+def _load_demo_notes(event) -> None:
+    """The rapporteurs' notes of the demo sessions (loading again adds nothing)."""
+    from forum_app.notes import demo
+
+    created = demo.load_demo_notes(event)
+    click.echo(f"Demo notes loaded: {created} new items ({len(demo.read_items())} in the demo set)")
+    click.echo(f"Demo rapporteur: {demo.DEMO_RAPPORTEUR_EMAIL} / {demo.DEMO_RAPPORTEUR_PASSWORD}")
 
 
 @users_cli.command("create")

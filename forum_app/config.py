@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -77,3 +78,5 @@ class TestConfig(Config):
     MAIL_BACKEND = "memory"  # app.extensions["mail_outbox"]; never files or a server in tests
     # Real scrypt costs ~0.1 s a user; the tests create hundreds of accounts.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    # Photos uploaded by tests (the browser tests' live server too) never land in instance/.
+    NOTES_UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "forum-test-uploads")

@@ -74,5 +74,7 @@ def init_app(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         if isinstance(error, HTTPException):  # pragma: no cover - handled above
             return handle_http(error)
-        app.logger.exception("Unhandled error on %s", request.path)
+        # The route's pattern, not the path: paths can hold secrets (/me/<token>, /invitation/<token>).
+        rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        app.logger.exception("Unhandled error on %s %s", request.method, rule)
         return _render(500)

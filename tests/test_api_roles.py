@@ -2,11 +2,15 @@
 call changes nothing. The walk fails on a route it does not know how to call."""
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
+from flask import current_app
+from PIL import Image
 from werkzeug.security import generate_password_hash
 
 from forum_app import create_app
@@ -38,7 +42,20 @@ ALLOWED = {
     "api.list_notes": NOTE_WRITERS,
     "api.reorder_notes": NOTE_WRITERS,
     "api.merge_note": ORGANISERS,
+    "api.add_photo": NOTE_WRITERS,
 }
+MULTIPART = {"api.add_photo"}  # sent as a browser sends a file: multipart/form-data
+
+
+def _tiny_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _uploads(app, tmp_path):
+    app.config["NOTES_UPLOAD_DIR"] = str(tmp_path / "uploads")
 
 
 def _api_rules():
@@ -98,14 +115,17 @@ def _seed_note(event, session, text):
 
 
 def _footprint():
-    """What any call could change: scans (and their undoing), note items and their revisions."""
+    """What any call could change: scans (and their undoing), note items and their revisions,
+    stored photos."""
     db.session.expire_all()
+    uploads = Path(current_app.config["NOTES_UPLOAD_DIR"])
     return (
         db.session.scalar(db.select(db.func.count(CheckIn.id))),
         db.session.scalar(db.select(db.func.count(CheckIn.undone_at))),
         db.session.scalar(db.select(db.func.count(NoteItem.id))),
         db.session.scalar(db.select(db.func.count(NoteRevision.id))),
         db.session.scalar(db.select(db.func.count(NoteItem.deleted_at))),
+        sum(1 for p in uploads.rglob("*") if p.is_file()) if uploads.exists() else 0,
     )
 
 
@@ -127,6 +147,9 @@ def _request(endpoint, event, session, badge_text, n):
         "api.reorder_notes": {"ids": [item.id, duplicate.id]},
         "api.merge_note": {"into": item.id},
         "api.undo": {},
+        "api.add_photo": {"client_id": uuid.uuid4().hex, "captured_at": datetime.now(UTC).isoformat(),
+                          "caption": "La salle", "credit": "", "highlighted": "0",
+                          "file": (io.BytesIO(_tiny_jpeg()), "photo.jpg", "image/jpeg")},
     }
     return values, bodies.get(endpoint)
 
@@ -149,7 +172,8 @@ def test_api_route_answers_each_visitor_by_role_in_json(app, world, path, endpoi
         url = PLACEHOLDER.sub(lambda m, values=values: str(values[m.group(1)]), path)
         before = _footprint()
 
-        response = client.open(url, method=method, json=body)
+        payload = {"data": body, "content_type": "multipart/form-data"} if endpoint in MULTIPART else {"json": body}
+        response = client.open(url, method=method, **payload)
 
         assert response.is_json or response.status_code == 304, (visitor, response.status_code)
         if visitor == "anonymous":

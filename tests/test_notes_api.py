@@ -297,3 +297,19 @@ def test_oversized_body_is_413(writer, demo_event):
     response = writer.post(_url(demo_event, "s/A1/notes"), data="x" * (70 * 1024), content_type="application/json")
 
     assert response.status_code == 413
+
+
+def test_merge_into_a_deleted_item_is_refused_and_a_restored_duplicate_stands_alone(writer, client, demo_event,
+                                                                                    make_user, login):
+    kept = _post(writer, demo_event, _item(text="Gardé")).json
+    duplicate = _post(writer, demo_event, _item(text="Doublon")).json
+    deleted = _post(writer, demo_event, _item(text="Supprimé")).json
+    writer.patch(_url(demo_event, f"notes/{deleted['id']}"), json={"version": 1, "deleted": True})
+    login(make_user("organiser", demo_event))
+
+    refused = client.post(_url(demo_event, f"notes/{duplicate['id']}/merge"), json={"into": deleted["id"]})
+    client.post(_url(demo_event, f"notes/{duplicate['id']}/merge"), json={"into": kept["id"]})
+    restored = client.patch(_url(demo_event, f"notes/{duplicate['id']}"), json={"version": 1, "deleted": False})
+
+    assert refused.status_code == 422 and refused.json["field"] == "into"
+    assert restored.json["deleted"] is False and restored.json["merged_into"] is None

@@ -18,6 +18,7 @@ from forum_app.auth.models import EventRole, User
 from forum_app.checkin.models import CheckIn
 from forum_app.config import TestConfig
 from forum_app.extensions import db
+from forum_app.notes.models import NoteItem
 from forum_app.programme.models import Event, SessionPerson
 from forum_app.registration.models import Delegation, Registration
 
@@ -86,6 +87,7 @@ def world(app, demo_event):
         "organiser": _user("organiser@example.org", "organiser", demo_event),
         "site-admin": _user("admin@example.org", admin=True),
     }
+    _user("rapporteur2@example.org", "rapporteur", demo_event)  # rapporteur screens: variant 1 acts on this one
     for n in (1, 2):  # badges: routes about one registration (variant 0 and 1 take one each)
         db.session.add(
             Registration(
@@ -101,6 +103,12 @@ def world(app, demo_event):
         db.session.add(
             CheckIn(event_id=demo_event.id, registration_id=registration.id, client_id=f"route-roles-{registration.id:04d}",
                     outcome="checked_in", scanned_at=moment, received_at=moment)
+        )
+    for n, session in enumerate(s for s in demo_event.sessions if s.people):  # notes moderation: one item per session
+        moment = datetime(2019, 6, 6, 9, n, tzinfo=UTC)
+        db.session.add(
+            NoteItem(event_id=demo_event.id, session_id=session.id, client_id=f"route-roles-note-{n:04d}", kind="key_point",
+                     text=f"Note {n}", captured_at=moment, created_at=moment, position=1)
         )
     db.session.commit()
     return demo_event, users
@@ -138,6 +146,12 @@ def _url_values(event: Event, variant: int = 0) -> dict[str, object]:
         "track_id": pick(event.tracks).id,
         "registration_id": pick(registrations).id,
         "delegation_id": pick(delegations).id,
+        "user_id": pick(list(db.session.scalars(  # the rapporteur screens act on one of the event's rapporteurs
+            db.select(EventRole.user_id).filter_by(event_id=event.id, role="rapporteur").order_by(EventRole.user_id)
+        ))),
+        "item_id": db.session.scalar(  # a note item of the session picked for <code>
+            db.select(NoteItem.id).filter_by(event_id=event.id, session_id=session.id).order_by(NoteItem.id)
+        ),
         "checkin_id": pick(list(db.session.scalars(db.select(CheckIn.id).filter_by(event_id=event.id).order_by(CheckIn.id)))),
     }
 

@@ -17,11 +17,13 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from forum_app.checkin import dashboard
 from forum_app.checkin import services as checkin
 from forum_app.errors import DomainError, InvalidInput
+from forum_app.notes import domain as notes_domain
+from forum_app.notes import photo_views, photos
 from forum_app.notes import services as notes
 from forum_app.programme.services import get_event
 from forum_app.registration.labels import CATEGORY_LABELS
@@ -71,7 +73,7 @@ def _domain_error(error: DomainError):
 
 @bp.errorhandler(notes.EditConflict)
 def _edit_conflict(error: notes.EditConflict):
-    return _error(409, str(error.message), code=error.code, current=error.current)
+    return _error(409, str(error.message), code=error.code, current=_with_photo_urls(error.current))
 
 
 @bp.errorhandler(HTTPException)
@@ -250,14 +252,14 @@ def add_note(slug: str, code: str):
     data = _json_body(NOTE_BODY_MAX)
     session = notes.get_session(g.event, code)
     saved = notes.add_item(g.event, session, current_user._get_current_object(), data)
-    return _no_store(jsonify(saved.item), 201 if saved.created else 200)
+    return _no_store(jsonify(_with_photo_urls(saved.item)), 201 if saved.created else 200)
 
 
 @bp.patch("/notes/<int:item_id>")
 @api_role_required(*NOTE_WRITERS)
 def edit_note(slug: str, item_id: int):
     data = _json_body(NOTE_BODY_MAX)
-    return _no_store(jsonify(notes.edit_item(g.event, item_id, current_user._get_current_object(), data)))
+    return _no_store(jsonify(_with_photo_urls(notes.edit_item(g.event, item_id, current_user._get_current_object(), data))))
 
 
 @bp.get("/s/<code>/notes")
@@ -268,7 +270,8 @@ def list_notes(slug: str, code: str):
     session = notes.get_session(g.event, code)
     user = current_user._get_current_object()
     if not notes.can_read(user, session):
-        return _error(403, _messages()[403])
+        # With a code: the page then says "not your session" rather than "log in again".
+        return _error(403, _("Vous n'êtes pas rapporteur·e de cette session."), code="not_assigned")
     raw = request.args.get("since", "")
     if raw and (not raw.isdigit() or len(raw) > 12):
         raise InvalidInput(_("Curseur invalide : un entier est attendu."), field="since")
@@ -279,7 +282,7 @@ def list_notes(slug: str, code: str):
     items, cursor = notes.items_since(session, since)
     response = jsonify(
         session={"code": session.code, "title": session.title, "people": notes.session_people(session)},
-        items=[notes.item_json(item) for item in items],
+        items=[notes.item_json(item, photo_url=_photo_url) for item in items],
         cursor=cursor,
     )
     response.set_etag(etag)
@@ -293,7 +296,7 @@ def reorder_notes(slug: str, code: str):
     data = _json_body(NOTE_BODY_MAX)
     session = notes.get_session(g.event, code)
     items = notes.reorder(g.event, session, current_user._get_current_object(), data.get("ids"))
-    return _no_store(jsonify(items=items))
+    return _no_store(jsonify(items=_with_photo_urls(items)))
 
 
 @bp.post("/notes/<int:item_id>/merge")
@@ -303,4 +306,74 @@ def merge_note(slug: str, item_id: int):
     into = data.get("into")
     if isinstance(into, bool) or not isinstance(into, int):
         raise InvalidInput(_("« into » : l'identifiant de l'élément à garder est attendu."), field="into")
-    return _no_store(jsonify(notes.merge(g.event, item_id, into, current_user._get_current_object())))
+    return _no_store(jsonify(_with_photo_urls(notes.merge(g.event, item_id, into, current_user._get_current_object()))))
+
+
+# --------------------------------------------------------------------------- photos
+
+PHOTO_BODY_MAX = notes_domain.UPLOAD_MAX_BYTES + 64 * 1024  # the file, caption, credit and multipart around them
+PHOTO_FLAGS = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False, "": False}
+
+
+def _photo_url(item) -> str | None:
+    return photo_views.photo_url(item, g.event)
+
+
+def _with_photo_urls(answer):
+    """Item answers (one dict or a list) with their photo's URL filled in; returned as given."""
+    photo_views.with_photo_urls(g.event, answer if isinstance(answer, list) else [answer])
+    return answer
+
+
+@bp.url_value_preprocessor
+def _photo_body_limit(endpoint, values):
+    """A photo may weigh more than MAX_CONTENT_LENGTH. This runs before any before_request hook
+    (CSRFProtect reads the form, so the multipart body, before the view runs)."""
+    if endpoint == "api.add_photo":
+        if request.content_length is not None and request.content_length > PHOTO_BODY_MAX:
+            raise photos.too_large()
+        request.max_content_length = PHOTO_BODY_MAX
+        try:
+            request.form  # noqa: B018 - parsed here, with our message for a chunked body over the limit
+        except RequestEntityTooLarge:
+            raise photos.too_large() from None
+
+
+@bp.post("/s/<code>/photos")
+@api_role_required(*NOTE_WRITERS)
+def add_photo(slug: str, code: str):
+    """A photo item from a multipart form: client_id, captured_at, caption, credit, highlighted
+    ("1"/"0") and file. A replayed client_id gets the first answer (200) and stores no file."""
+    session = notes.get_session(g.event, code)
+    user = current_user._get_current_object()
+    if not notes.can_write(user, session):
+        return _error(403, _("Vous n'êtes pas rapporteur·e de cette session."), code="not_assigned")
+    if request.mimetype != "multipart/form-data":
+        return _error(415, _("Envoyez la photo en multipart/form-data."))
+    form, files = request.form, request.files
+    client_id = form.get("client_id")
+    if notes_domain.valid_client_id(client_id):
+        replayed = notes.replayed(g.event.id, client_id)
+        if replayed is not None:
+            return _no_store(jsonify(_with_photo_urls(replayed)), 200)
+    credit = " ".join(form.get("credit", "").split())
+    if len(credit) > notes_domain.CREDIT_MAX:
+        raise InvalidInput(_("Crédit photo : %(limit)s caractères au plus (le texte n'a pas été coupé).",
+                             limit=notes_domain.CREDIT_MAX), field="credit")
+    highlighted = PHOTO_FLAGS.get(form.get("highlighted", "").strip().lower())
+    if highlighted is None:
+        raise InvalidInput(_("« highlighted » doit valoir 1 ou 0."), field="highlighted")
+    upload = files.get("file")
+    if upload is None:
+        raise InvalidInput(str(photos.NO_FILE), field="file")
+    photo = photos.store(g.event.id, upload.stream)
+    data = {"client_id": client_id, "kind": notes_domain.PHOTO, "text": form.get("caption", ""),
+            "captured_at": form.get("captured_at"), "highlighted": highlighted}
+    try:
+        saved = notes.add_item(g.event, session, user, data, photo={**photo, "credit": credit})
+    except BaseException:
+        photos.delete(g.event.id, photo["file"])
+        raise
+    if not saved.created:  # the same client_id stored meanwhile by a concurrent retry: keep its file only
+        photos.delete(g.event.id, photo["file"])
+    return _no_store(jsonify(_with_photo_urls(saved.item)), 201 if saved.created else 200)

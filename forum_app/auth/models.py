@@ -35,6 +35,8 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method)
 
     def check_password(self, password: str) -> bool:
+        if not self.password_hash:  # invited, no password chosen yet: no password opens the account
+            return False
         return check_password_hash(self.password_hash, password)
 
     def role_at(self, event_id: int) -> str | None:

@@ -71,15 +71,17 @@ def ensure_user(
 # --- Login (staff screens) ---
 
 @cache
+@cache
 def _dummy_hash() -> str:
-    """Checked when the e-mail is unknown, so both failures take the same time."""
+    """Checked when the e-mail is unknown (or has no password yet), so every failure takes the
+    time of one hash check: the answer's timing does not tell which accounts exist."""
     return generate_password_hash("not-a-real-password")
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The active account with this e-mail and password, or None (whichever of the two is wrong)."""
     user = find_user(email or "")
-    if user is None:
+    if user is None or not user.password_hash:
         check_password_hash(_dummy_hash(), password or "")
         return None
     if not user.check_password(password or "") or not user.active:

@@ -14,9 +14,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from forum_app.admin.rapporteur_forms import ChoosePasswordForm
 from forum_app.auth import services
 from forum_app.auth.forms import LoginForm
+from forum_app.errors import DomainError
 from forum_app.extensions import limiter
+from forum_app.notes import rapporteurs
 
 bp = Blueprint("auth", __name__)
 
@@ -56,6 +59,8 @@ def login():
 
 @bp.errorhandler(429)
 def too_many_attempts(error):
+    if request.endpoint == "auth.invitation":
+        return _invitation_refused(_("Trop de tentatives. Patientez une minute avant de réessayer."), 429)
     form = LoginForm()
     form.next.data = services.safe_next_path(request.values.get("next")) or ""
     form.form_errors.append(_("Trop de tentatives de connexion. Patientez une minute avant de réessayer."))
@@ -65,6 +70,8 @@ def too_many_attempts(error):
 @bp.errorhandler(CSRFError)
 def stale_form(error):
     """A login form left open too long, or a forged post: show the form again, log nobody in or out."""
+    if request.endpoint == "auth.invitation":
+        return _invitation_refused(_("Le formulaire a expiré ou n'est pas valide : veuillez réessayer."), 400)
     form = LoginForm()
     form.next.data = services.safe_next_path(request.values.get("next")) or ""
     form.form_errors.append(_("Le formulaire a expiré ou n'est pas valide : veuillez réessayer."))
@@ -85,4 +92,50 @@ def logout():
 def staff_home():
     entries = services.staff_events(current_user)
     endpoints = current_app.view_functions
-    return render_template("auth/staff_home.html", entries=entries, endpoints=endpoints)
+    my_sessions = rapporteurs.my_sessions(current_user, [e.event for e in entries if e.role == rapporteurs.ROLE])
+    return render_template("auth/staff_home.html", entries=entries, endpoints=endpoints, my_sessions=my_sessions)
+
+
+# --- Invitation links (a new staff member chooses a password) ---
+
+# The token is in the path: no Referer may carry it away, no cache may keep the page.
+INVITATION_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _invitation_page(invitation, form, status: int, message: str | None = None):
+    if form is not None:
+        form.password.data = form.confirm.data = ""
+    page = render_template("auth/invitation.html", invitation=invitation, form=form, message=message)
+    return page, status, INVITATION_HEADERS
+
+
+def _invitation_refused(message: str, status: int):
+    """A refused post (too many attempts, stale form): the form again if the link still works."""
+    invitation = rapporteurs.valid_invitation(((request.view_args or {}).get("token") or "").rstrip("/"))
+    form = ChoosePasswordForm(formdata=None) if invitation else None
+    if form is not None:
+        form.form_errors.append(message)
+    return _invitation_page(invitation, form, status, None if invitation else message)
+
+
+@bp.route("/invitation/<path:token>", methods=["GET", "POST"])  # path: a mangled link still gets the French page
+# Only failed posts count (a wrong token, a refused password), as for the login form.
+@limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
+def invitation(token: str):
+    token = token.rstrip("/")  # some mail clients add a slash to the links they show
+    found = rapporteurs.valid_invitation(token)
+    if found is None:  # unknown, used or expired: one answer for all three
+        return _invitation_page(None, None, 404)
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = rapporteurs.accept_invitation(token, form.password.data)
+        except DomainError as error:
+            if error.status_code == 404:  # used by another tab in the meantime
+                return _invitation_page(None, None, 404)
+            form.password.errors = [*form.password.errors, error.message]
+        else:
+            login_user(user, remember=False)
+            flash(_("Votre mot de passe est enregistré. Bienvenue, %(name)s.", name=user.name or user.email), "success")
+            return redirect(_landing(user))
+    return _invitation_page(found, form, 422 if request.method == "POST" else 200)

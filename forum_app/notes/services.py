@@ -15,6 +15,7 @@ from datetime import datetime
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from forum_app import clock
@@ -156,6 +157,10 @@ def item_json(item: NoteItem, *, photo_url=None) -> dict:
 def _lock_stream(session_id: int) -> NoteStream:
     """Become the session's one writer and return its change counter."""
     begin_write(db.session)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # FOR UPDATE locks only a row that exists: two first writers of a session would both
+        # insert it. Make sure it exists first (SQLite needs nothing: begin_write made us the one writer).
+        db.session.execute(pg_insert(NoteStream).values(session_id=session_id, seq=0).on_conflict_do_nothing())
     stream = db.session.scalar(db.select(NoteStream).filter_by(session_id=session_id).with_for_update())
     if stream is None:
         stream = NoteStream(session_id=session_id, seq=0)
@@ -207,7 +212,8 @@ def _apply_attribution(item: NoteItem, attribution: domain.Attribution) -> None:
     item.attribution_organisation = attribution.organisation
 
 
-def _replayed(event_id: int, client_id: str) -> dict | None:
+def replayed(event_id: int, client_id: str) -> dict | None:
+    """The first answer given to `client_id` at this event (the item as created), or None."""
     item = db.session.scalar(db.select(NoteItem).filter_by(event_id=event_id, client_id=client_id))
     if item is None:
         return None
@@ -238,7 +244,7 @@ def add_item(event: Event, session: Session, user, data: Mapping, *, photo: dict
         problems.append(domain.Problem("kind", "unknown_kind"))  # a photo comes with its file
     if problems:
         if domain.valid_client_id(client_id):
-            stored = _replayed(event.id, client_id)
+            stored = replayed(event.id, client_id)
             if stored is not None:  # a retry of an item made before a rule changed: still the same item
                 return Saved(stored, created=False)
         raise _invalid(problems)
@@ -248,7 +254,7 @@ def add_item(event: Event, session: Session, user, data: Mapping, *, photo: dict
     moment = clock.now()
     try:
         stream = _lock_stream(session.id)
-        stored = _replayed(event.id, client_id)
+        stored = replayed(event.id, client_id)
         if stored is not None:
             db.session.rollback()
             return Saved(stored, created=False)
@@ -272,7 +278,7 @@ def add_item(event: Event, session: Session, user, data: Mapping, *, photo: dict
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        stored = _replayed(event.id, client_id)
+        stored = replayed(event.id, client_id)
         if stored is None:
             raise
         return Saved(stored, created=False)
@@ -337,6 +343,8 @@ def edit_item(event: Event, item_id: int, user, data: Mapping) -> dict:
         actions.append("edited")
     if "deleted" in flags and flags["deleted"] != (item.deleted_at is not None):
         item.deleted_at = moment if flags["deleted"] else None
+        if not flags["deleted"]:
+            item.merged_into_id = None  # restored: a separate item again
         actions.append("deleted" if flags["deleted"] else "restored")
     if "in_report" in flags and flags["in_report"] != item.in_report:
         item.in_report = flags["in_report"]
@@ -398,8 +406,11 @@ def merge(event: Event, item_id: int, into_id: int, user) -> dict:
     if not is_organiser(user, event.id):
         raise Forbidden(_text(_l("Seule l'équipe d'organisation peut fusionner des éléments.")))
     duplicate, kept = _item(event, item_id), _item(event, into_id)
-    if duplicate.id == kept.id or duplicate.session_id != kept.session_id:
-        raise InvalidInput(_text(_l("Fusion impossible : choisissez deux éléments différents de la même session.")), field="into")
+    if duplicate.id == kept.id or duplicate.session_id != kept.session_id or kept.deleted_at is not None:
+        raise InvalidInput(
+            _text(_l("Fusion impossible : choisissez deux éléments différents de la même session, le second non supprimé.")),
+            field="into",
+        )
     moment = clock.now()
     stream = _lock_stream(kept.session_id)
     text = domain.merged_text(kept.text, duplicate.text)

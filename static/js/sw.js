@@ -7,7 +7,9 @@
    (static/js/checkin/*, static/vendor/*) are network first with the device's copy as fallback.
    The station asks for all of it to be kept on its first visit (message "keep-station"), before
    this worker ever saw those requests. API calls (/api/...) are never intercepted: the station's
-   kit and queue live in IndexedDB (static/js/checkin/store.js). */
+   kit and queue live in IndexedDB (static/js/checkin/store.js).
+   The rapporteur's capture page (/e/<slug>/notes/<code>) is kept the same way (message
+   "keep-page", modules static/js/notes/*); its notes wait in IndexedDB (static/js/notes/store.js). */
 'use strict';
 
 var VERSION = 'v1';
@@ -22,7 +24,8 @@ var PAGE_PATTERNS = [
   /^\/e\/[^/]+\/mon-programme$/,
   /^\/e\/[^/]+\/schedule\.json$/,
   /^\/e\/[^/]+\/me\/[^/.]+$/,
-  /^\/e\/[^/]+\/checkin$/
+  /^\/e\/[^/]+\/checkin$/,
+  /^\/e\/[^/]+\/notes\/[^/.]+$/
 ];
 var PROGRAMME_PAGE = /^\/e\/[^/]+\/$/;
 /* The attendee's own space (their badge must show at the door without network). It is sent
@@ -31,8 +34,10 @@ var PROGRAMME_PAGE = /^\/e\/[^/]+\/$/;
 var PERSONAL_PAGE = /^\/e\/[^/]+\/me\/[^/.]+$/;
 /* The check-in station: a staff page kept on this device (`private`), never in a shared cache. */
 var STATION_PAGE = /^\/e\/[^/]+\/checkin$/;
+/* The rapporteur's capture page: a staff page kept on this device (`private`), like the station. */
+var NOTES_PAGE = /^\/e\/[^/]+\/notes\/[^/.]+$/;
 /* Static files a page imports without a version (ES module imports are relative paths). */
-var MODULE_FILES = /^\/static\/(js\/checkin|vendor)\//;
+var MODULE_FILES = /^\/static\/(js\/checkin|js\/notes|vendor)\//;
 
 self.addEventListener('install', function () { self.skipWaiting(); });
 
@@ -92,7 +97,7 @@ function dropOlderVersions(cache, url) {
 
 function networkFirst(event, request, url) {
   return caches.open(PAGES).then(function (cache) {
-    var station = STATION_PAGE.test(url.pathname);
+    var station = STATION_PAGE.test(url.pathname) || NOTES_PAGE.test(url.pathname);
     var personal = PERSONAL_PAGE.test(url.pathname) || station;
     var network = fetch(request).then(function (response) {
       if (cacheable(response, personal) && !(station && response.redirected)) cache.put(request, response.clone());
@@ -147,13 +152,13 @@ function networkFirstFile(event, request) {
    files are kept, each in the cache its own requests would use. */
 self.addEventListener('message', function (event) {
   var data = event.data || {};
-  if (data.type !== 'keep-station' || !Array.isArray(data.urls)) return;
+  if ((data.type !== 'keep-station' && data.type !== 'keep-page') || !Array.isArray(data.urls)) return;
   event.waitUntil(Promise.all(data.urls.slice(0, 100).map(function (href) {
     var url;
     try { url = new URL(href, self.location.origin); } catch (error) { return null; }
     if (url.origin !== self.location.origin) return null;
     var name = null;
-    if (STATION_PAGE.test(url.pathname)) name = PAGES;
+    if (STATION_PAGE.test(url.pathname) || NOTES_PAGE.test(url.pathname)) name = PAGES;
     else if (url.pathname.indexOf('/static/') === 0) name = url.searchParams.has('v') ? ASSETS : (MODULE_FILES.test(url.pathname) ? MODULES : null);
     if (!name) return null;
     return caches.open(name).then(function (cache) {
