@@ -50,6 +50,9 @@ class Config:
             env["PRIVACY_CONTACT"] = os.environ["PRIVACY_CONTACT"]
         if os.environ.get("FORUM_NOW"):
             env["FORUM_NOW"] = os.environ["FORUM_NOW"]
+        # Where rapporteurs' photos are stored (a persistent, backed-up folder in production).
+        if os.environ.get("NOTES_UPLOAD_DIR"):
+            env["NOTES_UPLOAD_DIR"] = os.environ["NOTES_UPLOAD_DIR"]
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             env["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         # Mail (forum_app/mail.py): outbox files by default, SMTP when MAIL_BACKEND=smtp.
