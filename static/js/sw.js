@@ -9,13 +9,16 @@
    this worker ever saw those requests. API calls (/api/...) are never intercepted: the station's
    kit and queue live in IndexedDB (static/js/checkin/store.js).
    The rapporteur's capture page (/e/<slug>/notes/<code>) is kept the same way (message
-   "keep-page", modules static/js/notes/*); its notes wait in IndexedDB (static/js/notes/store.js). */
+   "keep-page", modules static/js/notes/*); its notes wait in IndexedDB (static/js/notes/store.js).
+   Its photos already sent (/e/<slug>/notes/photos/<name>: random names, never reused) are cache
+   first in a cache of their own, kept on this device (`private`) to show offline. */
 'use strict';
 
 var VERSION = 'v1';
 var PAGES = 'forum-pages-' + VERSION;
 var ASSETS = 'forum-assets-' + VERSION;
 var MODULES = 'forum-modules-' + VERSION;
+var PHOTOS = 'forum-photos-' + VERSION;
 var NETWORK_TIMEOUT_MS = 4000;
 var PAGE_PATTERNS = [
   /^\/$/,
@@ -38,6 +41,8 @@ var STATION_PAGE = /^\/e\/[^/]+\/checkin$/;
 var NOTES_PAGE = /^\/e\/[^/]+\/notes\/[^/.]+$/;
 /* Static files a page imports without a version (ES module imports are relative paths). */
 var MODULE_FILES = /^\/static\/(js\/checkin|js\/notes|vendor)\//;
+/* The rapporteurs' photos: immutable names, sent `private` to staff only. */
+var NOTES_PHOTO = /^\/e\/[^/]+\/notes\/photos\/[^/]+$/;
 
 self.addEventListener('install', function () { self.skipWaiting(); });
 
@@ -45,7 +50,7 @@ self.addEventListener('activate', function (event) {
   event.waitUntil(
     caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (key) {
-        return key.indexOf('forum-') === 0 && key !== PAGES && key !== ASSETS && key !== MODULES;
+        return key.indexOf('forum-') === 0 && key !== PAGES && key !== ASSETS && key !== MODULES && key !== PHOTOS;
       }).map(function (key) { return caches.delete(key); }));
     }).then(function () { return self.clients.claim(); })
   );
@@ -59,6 +64,10 @@ self.addEventListener('fetch', function (event) {
   if (url.pathname.indexOf('/static/') === 0) {
     if (url.searchParams.has('v')) event.respondWith(cacheFirst(request, url));
     else if (MODULE_FILES.test(url.pathname)) event.respondWith(networkFirstFile(event, request));
+    return;
+  }
+  if (NOTES_PHOTO.test(url.pathname)) {
+    event.respondWith(photoCacheFirst(request));
     return;
   }
   if (PAGE_PATTERNS.some(function (pattern) { return pattern.test(url.pathname); })) {
@@ -80,6 +89,20 @@ function cacheFirst(request, url) {
         if (cacheable(response)) {
           cache.put(request, response.clone()).then(function () { return dropOlderVersions(cache, url); });
         }
+        return response;
+      });
+    });
+  });
+}
+
+/* A note's photo: the device's copy, else the network (kept when it answers 200; a redirect to the
+   login page or a refusal is never kept). */
+function photoCacheFirst(request) {
+  return caches.open(PHOTOS).then(function (cache) {
+    return cache.match(request, { ignoreVary: true, ignoreSearch: true }).then(function (hit) {
+      if (hit) return hit;
+      return fetch(request).then(function (response) {
+        if (cacheable(response, true) && !response.redirected) cache.put(request, response.clone());
         return response;
       });
     });

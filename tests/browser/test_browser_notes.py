@@ -239,6 +239,72 @@ def test_edits_stars_and_deletions_made_offline_follow_their_items(new_context, 
     assert not capture.errors
 
 
+def test_inline_edit_typed_survives_a_reload_and_is_saved_from_its_version(new_context, live_server):
+    code, (email,) = make_rapporteurs(live_server, "Atelier 4")
+    capture = open_capture(new_context, live_server, email, code)
+    page = capture.page
+    capture.add("Point à compléter après la pause.")
+    capture.expect_pending(0)
+
+    capture.item("Point à compléter").get_by_role("button", name="Modifier").click()
+    page.locator(".item-edit textarea").fill("Point complété : trois communes ont signé la charte.")
+    page.reload()
+    capture.wait_ready()
+
+    editor = capture.item("Point à compléter").locator(".item-edit")
+    expect(editor).to_have_count(1)
+    expect(editor.locator("textarea")).to_have_value("Point complété : trois communes ont signé la charte.")
+    expect(editor).to_contain_text("version 1")
+    editor.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".item-edit")).to_have_count(0)
+    capture.expect_pending(0)
+    (stored,) = items_of(live_server, email)
+    assert (stored.text, stored.version) == ("Point complété : trois communes ont signé la charte.", 2)
+
+    page.reload()  # saved: the draft is gone, no editor comes back
+    capture.wait_ready()
+    expect(capture.item("trois communes")).to_have_count(1)
+    expect(page.locator(".item-edit")).to_have_count(0)
+    assert not capture.errors
+
+
+def test_cancelled_inline_edit_does_not_come_back_after_a_reload(new_context, live_server):
+    code, (email,) = make_rapporteurs(live_server, "Atelier 4")
+    capture = open_capture(new_context, live_server, email, code)
+    page = capture.page
+    capture.add("Point laissé tel quel.")
+    capture.item("laissé tel quel").get_by_role("button", name="Modifier").click()
+    page.locator(".item-edit textarea").fill("Brouillon abandonné.")
+    page.locator(".item-edit").get_by_role("button", name="Annuler").click()
+    expect(page.locator(".item-edit")).to_have_count(0)
+    page.reload()
+    capture.wait_ready()
+    expect(capture.item("laissé tel quel")).to_have_count(1)
+    expect(page.locator(".item-edit")).to_have_count(0)
+    assert not capture.errors
+
+
+def test_reorder_made_offline_counts_as_one_pending_change(new_context, live_server):
+    code, (email,) = make_rapporteurs(live_server, "Atelier 4")
+    capture = open_capture(new_context, live_server, email, code)
+    wait_kept_on_device(capture, live_server)
+    capture.add("Premier élément à déplacer.")
+    capture.add("Second élément.")
+    capture.expect_pending(0)
+
+    capture.context.set_offline(True)
+    capture.item("Premier élément").get_by_role("button", name="Monter").click()
+    expect(capture.items.nth(0)).to_contain_text("Premier élément")
+    capture.expect_pending(1)
+    expect(capture.page.locator("[data-net-text]")).to_contain_text("1 élément en attente")
+
+    capture.context.set_offline(False)
+    capture.expect_pending(0, timeout=SYNC_TIMEOUT_MS)
+    stored = {item.text: item for item in items_of(live_server, email)}
+    assert stored["Premier élément à déplacer."].position > stored["Second élément."].position
+    assert not capture.errors
+
+
 # --------------------------------------------------------------------------- conflicts
 
 
@@ -531,6 +597,15 @@ def test_photo_taken_offline_waits_on_the_device_and_is_sent_when_back_online(ne
     expect(capture.item("autour de la carte").locator("img")).to_have_attribute(
         "src", re.compile(r"/notes/photos/[0-9a-f]{32}\.jpg$"), timeout=6_000
     )
+    # The photo sent is kept on the device (cache first): it still shows offline after a reload.
+    photo_path = f"/e/{live_server.slug}/notes/photos/{stored[0].photo_file}"
+    page.wait_for_function(KEPT_ON_DEVICE, arg=[photo_path], timeout=10_000)
+    capture.context.set_offline(True)
+    page.reload()
+    capture.wait_ready()
+    image = capture.item("autour de la carte").locator("img")
+    expect(image).to_have_attribute("src", re.compile(r"/notes/photos/[0-9a-f]{32}\.jpg$"))
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=10_000)
     assert not capture.errors
 
 

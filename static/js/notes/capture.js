@@ -61,6 +61,8 @@ async function start(root) {
   };
   const draftKey = `forum-notes-draft:${cfg.slug}:${cfg.session}`;
   const draft = loadDraft(draftKey);
+  // Inline edits being typed, kept on the device like the main box's draft: {client_id: {text, base, kind?, who?, floor?}}.
+  const editsKey = `forum-notes-edits:${cfg.slug}:${cfg.session}`;
   let kind = kindLabel[draft.kind] ? draft.kind : (kinds[0] && kinds[0].value) || 'key_point';
   let previewUrl = null;
   let adding = false;
@@ -537,7 +539,8 @@ async function start(root) {
   });
 
   // ---- inline edit (from the version the item showed when it was opened)
-  function openEditor(entry) {
+  /* `kept`: a draft of this editor kept on the device (a reload while it was open). */
+  function openEditor(entry, kept = null) {
     if (entry.editor) { entry.editor.text.focus(); return; }
     const item = entry.item;
     uid += 1;
@@ -550,11 +553,11 @@ async function start(root) {
     let kindSelect = null;
     if (!photo) {
       kindSelect = h('select', { id: `edit-kind-${n}` }, ...textKinds.map((value) => h('option', { value }, kindLabel[value])));
-      kindSelect.value = item.kind;
+      kindSelect.value = kept && textKinds.includes(kept.kind) ? kept.kind : item.kind;
       form.append(h('div', { class: 'form-field' }, h('label', { for: `edit-kind-${n}` }, T('edit_kind')), kindSelect));
     }
     const text = h('textarea', { id: `edit-text-${n}`, rows: '4', 'aria-describedby': `edit-counter-${n}` });
-    text.value = item.text || '';
+    text.value = kept && typeof kept.text === 'string' ? kept.text : (item.text || '');
     const counter = h('p', { class: 'counter', id: `edit-counter-${n}` });
     form.append(h('div', { class: 'form-field' }, h('label', { for: `edit-text-${n}` }, photo ? T('edit_caption') : T('edit_text')), text, counter));
 
@@ -575,6 +578,13 @@ async function start(root) {
     const a = item.attribution;
     if (a && a.person_id && personById.has(String(a.person_id))) who.value = String(a.person_id);
     else if (a && a.name) { who.value = 'floor'; floorName.value = a.name || ''; floorJob.value = a.job_title || ''; floorOrg.value = a.organisation || ''; } else who.value = '';
+    if (kept && typeof kept.who === 'string' && (kept.who === '' || kept.who === 'floor' || personById.has(kept.who))) {
+      who.value = kept.who;
+      const f = kept.floor || {};
+      floorName.value = f.name || '';
+      floorJob.value = f.job_title || '';
+      floorOrg.value = f.organisation || '';
+    }
     const showAttribution = () => {
       const quote = (kindSelect ? kindSelect.value : item.kind) === 'quote';
       attribution.hidden = !quote;
@@ -585,7 +595,13 @@ async function start(root) {
     if (!photo) form.append(attribution);
     showAttribution();
 
-    const base = item.version || 1;
+    const base = kept && Number(kept.base) > 0 ? Number(kept.base) : (item.version || 1);
+    const keep = () => saveEditDraft(item.client_id, {
+      text: text.value, base, kind: kindSelect ? kindSelect.value : item.kind, who: who.value,
+      floor: { name: floorName.value, job_title: floorJob.value, organisation: floorOrg.value },
+    });
+    [text, floorName, floorJob, floorOrg].forEach((field) => field.addEventListener('input', keep));
+    [who, kindSelect].forEach((field) => field && field.addEventListener('change', keep));
     if (item.id) form.append(h('p', { class: 'hint' }, T('edit_from_version', { version: base })));
     const problem = h('p', { class: 'item-edit-problem', role: 'status' });
     form.append(problem, h('div', { class: 'item-edit-actions' },
@@ -642,10 +658,44 @@ async function start(root) {
 
   function closeEditor(entry) {
     if (!entry.editor) return;
+    clearEditDraft(entry.item.client_id); // saved, cancelled or deleted: nothing left to keep
     entry.editor = null;
     entry.editorSlot.replaceChildren();
     entry.li.classList.remove('is-editing');
     entry.sig = '';
+  }
+
+  function loadEditDrafts() {
+    const kept = loadDraft(editsKey);
+    return kept && typeof kept === 'object' && !Array.isArray(kept) ? kept : {};
+  }
+
+  function saveEditDraft(clientId, data) {
+    try {
+      const kept = loadEditDrafts();
+      kept[clientId] = data;
+      localStorage.setItem(editsKey, JSON.stringify(kept));
+    } catch (error) { /* private mode */ }
+  }
+
+  function clearEditDraft(clientId) {
+    try {
+      const kept = loadEditDrafts();
+      if (!(clientId in kept)) return;
+      delete kept[clientId];
+      if (Object.keys(kept).length) localStorage.setItem(editsKey, JSON.stringify(kept));
+      else localStorage.removeItem(editsKey);
+    } catch (error) { /* private mode */ }
+  }
+
+  /* After a reload: open again each editor that was open, with what was typed in it and the version
+     it started from (an item not on this device, or deleted, keeps its draft for later). */
+  function reopenEditors() {
+    for (const [clientId, kept] of Object.entries(loadEditDrafts())) {
+      const entry = entries.get(clientId);
+      if (!entry || entry.editor || entry.item.deleted || !kept || typeof kept !== 'object') continue;
+      openEditor(entry, kept);
+    }
   }
 
   function sameAttribution(chosen, shown, current) {
@@ -727,6 +777,8 @@ async function start(root) {
     pendingFocus = { client_id: entry.item.client_id, action: 'edit' };
   }
 
+  await scheduleRender();
+  reopenEditors();
   await scheduleRender();
   if (document.activeElement === document.body || !document.activeElement) {
     if (kind === 'photo') els.photoInput.focus({ preventScroll: true });

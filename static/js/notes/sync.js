@@ -32,6 +32,12 @@ const BACKOFF_MAX_MS = 60000;
 
 class NetworkError extends Error {}
 
+/* What waits to be sent: one per item with queued ops (created, edited, starred, deleted...), and
+   one per queued reorder (its ops are keyed "order:<session>", so a run of moves counts once). */
+function pendingCount(ops) {
+  return new Set(ops.map((op) => op.client_id)).size;
+}
+
 export async function openNotes(config) {
   const notes = new Notes(config);
   await notes._start();
@@ -217,12 +223,13 @@ class Notes extends EventTarget {
     this._emitStatus();
   }
 
-  /* Items with something waiting to be sent (an item created then starred counts once). */
+  /* Items with something waiting to be sent (an item created then starred counts once; a pending
+     reorder of the list counts as one). */
   async _countPending() {
     const ops = await this._store.ops().catch(() => null);
     if (ops) {
       this._queued = ops.length;
-      this._pending = new Set(ops.filter((op) => op.type !== 'order').map((op) => op.client_id)).size;
+      this._pending = pendingCount(ops);
     }
     return this._pending;
   }
@@ -475,7 +482,7 @@ class Notes extends EventTarget {
     for (;;) {
       const ops = await this._store.ops();
       this._queued = ops.length;
-      this._pending = new Set(ops.filter((op) => op.type !== 'order').map((op) => op.client_id)).size;
+      this._pending = pendingCount(ops);
       this._emitStatus();
       const op = ops.find((candidate) => !held.has(candidate.client_id));
       if (!op) break;
