@@ -6,6 +6,7 @@ from functools import wraps
 from flask import Flask, abort, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from forum_app.extensions import db, login_manager
@@ -15,6 +16,10 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+# Built once, on first use (the models are imported late to keep this module import-light).
+_user_statement: dict = {}
 
 
 def init_app(app: Flask) -> None:
@@ -31,7 +36,12 @@ def init_app(app: Flask) -> None:
         if not user_id.isdigit():
             return None
         # Roles come with the user: every staff request asks for the one at its event.
-        return db.session.get(User, int(user_id), options=[joinedload(User.roles)])
+        statement = _user_statement.get("with_roles")
+        if statement is None:
+            statement = _user_statement["with_roles"] = (
+                db.select(User).options(joinedload(User.roles)).where(User.id == bindparam("id"))
+            )
+        return db.session.execute(statement, {"id": int(user_id)}).unique().scalar_one_or_none()
 
     @app.after_request
     def secure_headers(response):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import qrcode
 import qrcode.constants
+import sqlalchemy as sa
 from babel.dates import format_date
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app, render_template
@@ -36,8 +37,8 @@ from forum_app.clock import now as clock_now
 from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event
-from forum_app.registration.models import Delegation, Registration, WorkshopSeat
 from forum_app.registration.labels import CATEGORY_LABELS
+from forum_app.registration.models import Delegation, Registration, WorkshopSeat
 
 PRINTABLE_STATUSES = ("confirmed",)  # "all", "unprinted" and "delegation" selections
 SELECTABLE_STATUSES = ("confirmed", "pending")  # an explicit list of ids may add pending people
@@ -144,6 +145,13 @@ def badge_payload(registration: Registration) -> str:
 
 # The station shows the person's workshops: load their seats and sessions with them, in one query.
 _AT_THE_DOOR = (joinedload(Registration.seats).joinedload(WorkshopSeat.session),)
+_REGISTRATION_AT_THE_DOOR = (
+    sa.select(Registration).options(*_AT_THE_DOOR).where(Registration.id == sa.bindparam("id"))
+)  # built once: every scan asks it
+
+
+def _registration_at_the_door(registration_id: int) -> Registration | None:
+    return db.session.execute(_REGISTRATION_AT_THE_DOOR, {"id": registration_id}).unique().scalar_one_or_none()
 
 
 def verify(event: Event, text: str) -> tuple[str, Registration | None]:
@@ -164,7 +172,7 @@ def verify(event: Event, text: str) -> tuple[str, Registration | None]:
         claims = domain.read_badge(text, _door_keys(event, claims.key_id))  # never makes a key (no commit mid-scan)
     except domain.BadgeError:
         return domain.INVALID, None
-    registration = db.session.get(Registration, claims.registration_id, options=_AT_THE_DOOR)
+    registration = _registration_at_the_door(claims.registration_id)
     if registration is None or registration.event_id != event.id:
         return domain.INVALID, None
     if registration.anonymised_at is not None:  # erased at the person's request: nothing left to show
@@ -177,7 +185,7 @@ def registration_at_door(event: Event, registration_id: int) -> tuple[str, Regis
     """What a person found by name at the desk (no badge shown) means at the door: the outcome
     their current badge would get from `verify`, and the registration (None when unknown, of
     another event, or erased)."""
-    registration = db.session.get(Registration, registration_id, options=_AT_THE_DOOR)
+    registration = _registration_at_the_door(registration_id)
     if registration is None or registration.event_id != event.id:
         return domain.INVALID, None
     if registration.anonymised_at is not None:

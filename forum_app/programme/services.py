@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -24,9 +24,11 @@ from forum_app.programme.models import (
     Track,
 )
 
+_EVENT_BY_SLUG = db.select(Event).where(Event.slug == bindparam("slug"))  # built once: asked on every request
+
 
 def get_event(slug: str) -> Event:
-    event = db.session.scalar(db.select(Event).filter_by(slug=slug))
+    event = db.session.scalar(_EVENT_BY_SLUG, {"slug": slug})
     if event is None:
         raise NotFound("Cet événement n'existe pas.")
     return event
