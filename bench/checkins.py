@@ -42,9 +42,6 @@ import platform
 import random
 import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,15 +52,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import (
+    SECRET,
+    Gunicorn,
+    machine_busy_seconds,
+    percentile,
+    start_postgres,
+    stop_postgres,
+    write_section,
+)
 
 BUDGET_P99_MS = 30.0
 BUDGET_RATE = 300.0
-SECRET = "bench-secret-key-not-for-production"
 PASSWORD = "bench-station-password"
 VOLUNTEER = "poste-accueil@example.org"
-SECTION_START = "<!-- bench/checkins.py: start -->"
-SECTION_END = "<!-- bench/checkins.py: end -->"
-ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 STATIC_PATH = "/static/css/app.css"
 
@@ -140,107 +144,6 @@ def check_database(url: str, slug: str) -> dict:
 
 
 # --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def machine_busy_seconds() -> float:
-    """CPU time (all cores, all processes) spent busy so far, from /proc/stat."""
-    try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return float("nan")
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-class Gunicorn:
-    def __init__(self, url: str, workdir: Path, workers: int):
-        self.port = free_port()
-        self.access_log = workdir / "access.log"
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        self.command = [
-            str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-            "--access-logfile", str(self.access_log), "--access-logformat", ACCESS_FORMAT,
-            "--error-logfile", "-", "--log-level", "warning",
-            "forum_app:create_app()",
-        ]
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET,
-            "MAIL_BACKEND": "outbox",
-            "MAIL_OUTBOX_DIR": str(workdir / "outbox"),
-        }
-        env.pop("FORUM_NOW", None)
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_ready(self, path: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", path)
-                status = connection.getresponse().status
-                connection.close()
-                if status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start:\n" + self.output()[-3000:])
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
-
-    def cpu_seconds(self) -> float:
-        total = 0
-        for pid in [self.process.pid, *self.worker_pids()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-            except (OSError, IndexError, ValueError):
-                pass
-        return total / os.sysconf("SC_CLK_TCK")
-
-    def access_lines(self) -> int:
-        return len(self.access_log.read_text().splitlines()) if self.access_log.exists() else 0
-
-    def server_times(self, method: str, path_prefix: str, since_line: int) -> tuple[list[float], list[int], int]:
-        """Server times (ms) and statuses of the access-log lines after `since_line`."""
-        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
-        times, statuses = [], []
-        for line in lines[since_line:]:
-            parts = line.split()
-            if len(parts) == 4 and parts[0] == method and parts[1].startswith(path_prefix):
-                statuses.append(int(parts[2]))
-                times.append(int(parts[3]) / 1000)
-        return times, statuses, len(lines)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 # --------------------------------------------------------------------------- stations
@@ -339,14 +242,6 @@ def run_stations(stations: list[Station], work) -> tuple[list[list[float]], list
     return times, errors, time.perf_counter() - start
 
 
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
 # --------------------------------------------------------------------------- run
 
 
@@ -391,7 +286,8 @@ def run(args) -> tuple[str, list[str]]:
 
             static_client, static_errors, static_seconds = run_stations(stations, fetch_static)
             time.sleep(0.3)
-            static_server, _, mark = server.server_times("GET", STATIC_PATH, mark)
+            found, mark = server.server_times("GET", lambda path: path.startswith(STATIC_PATH), mark)
+            static_server = [ms for _, ms in found]
 
             # The check-ins: every station scans every badge, each in its own random order.
             outcomes: dict[str, int] = {}
@@ -424,7 +320,8 @@ def run(args) -> tuple[str, list[str]]:
             own_used = time.process_time() - own_before
             machine_used = machine_busy_seconds() - machine_before
             time.sleep(0.3)
-            scan_server, scan_statuses, mark = server.server_times("POST", f"/api/v1/e/{slug}/checkins", mark)
+            found, mark = server.server_times("POST", lambda path: path.startswith(f"/api/v1/e/{slug}/checkins"), mark)
+            scan_server, scan_statuses = [ms for _, ms in found], [status for status, _ in found]
         finally:
             for station in stations:
                 station.close()
@@ -537,27 +434,6 @@ def database_label(args) -> str:
     return "SQLite file in WAL mode"
 
 
-def write_results(report: str, stations: int, badges: int, postgres: bool = False) -> None:
-    """Replace this script's section of RESULTS.md (appended at the end the first time); the
-    PostgreSQL run has a section of its own."""
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else ""
-    start, end = SECTION_START, SECTION_END
-    database = "SQLite"
-    if postgres:
-        start, end = SECTION_START.replace(": start", " --postgres: start"), SECTION_END.replace(": end", " --postgres: end")
-        database = "PostgreSQL"
-    title = f"## Check-ins ({database}): {stations} stations scanning the same {badges} badges"
-    section = f"{start}\n{title}\n\n{report}\n{end}\n"
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        after = rest.split(end, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--registrations", type=int, default=1000, help="confirmed registrations made (default 1000)")
@@ -576,21 +452,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--badges and --registrations must be 1..5000, --stations 1..100 (bounded run)")
     if args.postgres and not args.database_url:
         with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
-            script = ROOT / "scripts" / "postgres-local.sh"
-            port = str(free_port())
-            args.database_url = subprocess.run(
-                [str(script), "start", pg_dir, port], check=True, capture_output=True, text=True
-            ).stdout.strip().splitlines()[-1]
+            args.database_url = start_postgres(pg_dir)
             try:
                 report, missed = run(args)
             finally:
-                subprocess.run([str(script), "stop", pg_dir], check=False)
+                stop_postgres(pg_dir)
     else:
         report, missed = run(args)
     print(report)
     if args.write_results:
         postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
-        write_results(report, args.stations, args.badges, postgres)
+        database = "PostgreSQL" if postgres else "SQLite"
+        write_section(
+            "bench/checkins.py --postgres" if postgres else "bench/checkins.py",
+            f"## Check-ins ({database}): {args.stations} stations scanning the same {args.badges} badges",
+            report,
+        )
         print(f"\nWrote {ROOT / 'bench' / 'RESULTS.md'}")
     return 1 if (missed and args.strict) else 0
 
