@@ -35,18 +35,15 @@ figures are printed next to it. The load generator runs on the same 2 cores as t
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import random
-import re
 import secrets
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +54,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from harness import (
     SECRET,
     Gunicorn,
+    StaffClient,
     machine_busy_seconds,
     percentile,
     start_postgres,
@@ -68,7 +66,6 @@ BUDGET_P99_MS = 30.0
 BUDGET_RATE = 300.0
 PASSWORD = "bench-station-password"
 VOLUNTEER = "poste-accueil@example.org"
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 STATIC_PATH = "/static/css/app.css"
 
 
@@ -149,64 +146,22 @@ def check_database(url: str, slug: str) -> dict:
 # --------------------------------------------------------------------------- stations
 
 
-class Station:
-    """One door phone: its own keep-alive connection, session cookie and CSRF token."""
+class Station(StaffClient):
+    """One door phone."""
 
     def __init__(self, port: int, number: int):
-        self.port = port
+        super().__init__(port)
         self.number = number
-        self.cookies: dict[str, str] = {}
-        self.token = ""
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def _send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        except (http.client.HTTPException, OSError):
-            # The server closed the kept-alive connection: one fresh connection, one retry.
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        data = response.read()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";", 1)[0]
-        if (response.getheader("Connection") or "").lower() == "close":
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        return response.status, response, data
-
-    def log_in(self) -> None:
-        status, _, body = self._send("GET", "/login")
-        found = CSRF_RE.search(body.decode())
-        if status != 200 or not found:
-            raise RuntimeError(f"GET /login answered {status} without a csrf_token")
-        token = found.group(1) or found.group(2)
-        form = urllib.parse.urlencode(
-            {"csrf_token": token, "email": VOLUNTEER, "password": PASSWORD, "next": ""}
-        ).encode()
-        status, _, _ = self._send(
-            "POST", "/login", body=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
-        )
-        if status != 302:
-            raise RuntimeError(f"POST /login answered {status}")
-        self.token = token  # the session keeps its CSRF secret through the login
-
-    def get(self, path: str) -> int:
-        return self._send("GET", path)[0]
+    def log_in(self) -> None:  # type: ignore[override]
+        super().log_in(VOLUNTEER, PASSWORD)
 
     def scan(self, slug: str, badge: str, client_id: str) -> tuple[int, dict | None]:
         body = json.dumps(
             {"badge": badge, "client_id": client_id, "station": f"Porte {self.number}",
              "scanned_at": datetime.now(UTC).isoformat()}
         ).encode()
-        status, _, data = self._send(
+        status, data = self.send(
             "POST", f"/api/v1/e/{slug}/checkins", body=body,
             headers={"Content-Type": "application/json", "X-CSRFToken": self.token, "Accept": "application/json"},
         )
@@ -214,9 +169,6 @@ class Station:
             return status, json.loads(data)
         except ValueError:
             return status, None
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def run_stations(stations: list[Station], work) -> tuple[list[list[float]], list[str], float]:

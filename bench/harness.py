@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECRET = "bench-secret-key-not-for-production"
 ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def free_port() -> int:
@@ -133,6 +136,59 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+class StaffClient:
+    """One staff member's phone: its own keep-alive connection, session cookie and CSRF token."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.token = ""
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, OSError):
+            # The server closed the kept-alive connection: one fresh connection, one retry
+            # (a POST retried here is exactly the replay the APIs are made for).
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        data = response.read()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        if (response.getheader("Connection") or "").lower() == "close":
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        return response.status, data
+
+    def log_in(self, email: str, password: str) -> None:
+        """Through the real /login form; keeps the CSRF token for the API's X-CSRFToken header."""
+        status, body = self.send("GET", "/login")
+        found = CSRF_RE.search(body.decode())
+        if status != 200 or not found:
+            raise RuntimeError(f"GET /login answered {status} without a csrf_token")
+        token = found.group(1) or found.group(2)
+        form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password, "next": ""}).encode()
+        status, _ = self.send("POST", "/login", body=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 302:
+            raise RuntimeError(f"POST /login answered {status}")
+        self.token = token  # the session keeps its CSRF secret through the login
+
+    def get(self, path: str) -> int:
+        return self.send("GET", path)[0]
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def start_postgres(directory: str) -> str:

@@ -43,7 +43,6 @@ budget. The load generator runs on the same 2 cores as the server.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
@@ -53,7 +52,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +63,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from harness import (
     SECRET,
     Gunicorn,
+    StaffClient,
     machine_busy_seconds,
     percentile,
     start_postgres,
@@ -74,7 +73,6 @@ from harness import (
 
 BUDGET_P99_MS = 50.0
 PASSWORD = "bench-rapporteur-password"
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 STATIC_PATH = "/static/css/app.css"
 KINDS = ["key_point", "quote", "key_point", "proposal", "quote", "question", "figure", "key_point"]
 WARM_PREFIX = "warm-"
@@ -187,69 +185,27 @@ def check_database(url: str, slug: str, sent: dict[str, dict]) -> dict:
 # --------------------------------------------------------------------------- rapporteurs
 
 
-class Rapporteur:
-    """One rapporteur's phone: its own keep-alive connection, session cookie and CSRF token."""
+class Rapporteur(StaffClient):
+    """One rapporteur's phone, writing in one session."""
 
     def __init__(self, port: int, number: int, code: str):
-        self.port = port
+        super().__init__(port)
         self.number = number
         self.code = code
-        self.cookies: dict[str, str] = {}
-        self.token = ""
         self.people: list[int] = []
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def _send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        except (http.client.HTTPException, OSError):
-            # The server closed the kept-alive connection: one fresh connection, one retry
-            # (a POST retried here is exactly the replay the API is made for).
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-        data = response.read()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";", 1)[0]
-        if (response.getheader("Connection") or "").lower() == "close":
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        return response.status, data
-
-    def log_in(self) -> None:
-        status, body = self._send("GET", "/login")
-        found = CSRF_RE.search(body.decode())
-        if status != 200 or not found:
-            raise RuntimeError(f"GET /login answered {status} without a csrf_token")
-        token = found.group(1) or found.group(2)
-        form = urllib.parse.urlencode(
-            {"csrf_token": token, "email": rapporteur_email(self.number), "password": PASSWORD, "next": ""}
-        ).encode()
-        status, _ = self._send("POST", "/login", body=form,
-                               headers={"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 302:
-            raise RuntimeError(f"POST /login answered {status}")
-        self.token = token  # the session keeps its CSRF secret through the login
+    def log_in(self) -> None:  # type: ignore[override]
+        super().log_in(rapporteur_email(self.number), PASSWORD)
 
     def load_session(self, slug: str) -> None:
         """The capture page's first feed: the session's people, for attributed quotes."""
-        status, data = self._send("GET", f"/api/v1/e/{slug}/s/{self.code}/notes", headers={"Accept": "application/json"})
+        status, data = self.send("GET", f"/api/v1/e/{slug}/s/{self.code}/notes", headers={"Accept": "application/json"})
         if status != 200:
             raise RuntimeError(f"GET notes of {self.code} answered {status}")
         self.people = [person["id"] for person in json.loads(data)["session"]["people"]]
 
-    def get(self, path: str) -> int:
-        return self._send("GET", path)[0]
-
     def post_item(self, slug: str, body: dict) -> tuple[int, dict | None]:
-        status, data = self._send(
+        status, data = self.send(
             "POST", f"/api/v1/e/{slug}/s/{self.code}/notes", body=json.dumps(body).encode(),
             headers={"Content-Type": "application/json", "X-CSRFToken": self.token, "Accept": "application/json"},
         )
@@ -257,9 +213,6 @@ class Rapporteur:
             return status, json.loads(data)
         except ValueError:
             return status, None
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def run_all(rapporteurs: list[Rapporteur], work) -> tuple[list[str], float]:

@@ -89,7 +89,14 @@ def generate_forum(slug: str, *, sessions: int, days: int, rooms: int, people: i
     import random
 
     from forum_app.extensions import db
-    from forum_app.programme.models import Event, Person, Room, Session, SessionPerson, Track
+    from forum_app.programme.models import (
+        Event,
+        Person,
+        Room,
+        Session,
+        SessionPerson,
+        Track,
+    )
 
     rng = random.Random(600)
     tz = ZoneInfo("Europe/Paris")

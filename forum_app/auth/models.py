@@ -39,6 +39,10 @@ class User(UserMixin, db.Model):
             return False
         return check_password_hash(self.password_hash, password)
 
+    def is_organiser_at(self, event_id: int) -> bool:
+        """Organises this event (site admins organise every event)."""
+        return self.is_admin or self.role_at(event_id) == "organiser"
+
     def role_at(self, event_id: int) -> str | None:
         for role in self.roles:
             if role.event_id == event_id:

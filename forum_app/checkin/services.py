@@ -338,7 +338,7 @@ def _lock_registration_row(registration_id: int) -> None:
 def _is_organiser(user, event_id: int) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return bool(user.is_admin or user.role_at(event_id) == "organiser")
+    return user.is_organiser_at(event_id)
 
 
 # --------------------------------------------------------------------------- corrections

@@ -123,7 +123,7 @@ def _doors(event) -> list[dict]:
 @event_role_required("organiser", "volunteer")
 def station(slug: str):
     event = g.event
-    role = "organiser" if current_user.is_admin or current_user.role_at(event.id) == "organiser" else "volunteer"
+    role = "organiser" if current_user.is_organiser_at(event.id) else "volunteer"
     html = render_template(
         "checkin/station.html",
         event=event,

@@ -61,8 +61,7 @@ def _invalid(problems: list[domain.Problem]) -> InvalidInput:
 
 
 def is_organiser(user, event_id: int) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and (user.is_admin or user.role_at(event_id) == "organiser"))
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_organiser_at(event_id))
 
 
 def can_write(user, session: Session) -> bool:
