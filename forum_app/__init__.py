@@ -78,6 +78,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app.notes.photo_views import bp as notes_photos_bp  # rapporteurs' photos
 
     app.register_blueprint(notes_photos_bp)
+    from forum_app.report import cli as report_cli
+    from forum_app.report.views import bp as report_bp  # the published report
+
+    app.register_blueprint(report_bp)
+    report_cli.init_app(app)
     return app
 
 

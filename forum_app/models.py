@@ -12,3 +12,4 @@ from forum_app.programme.models import (  # noqa: F401
     Track,
 )
 from forum_app.registration.models import Delegation, Registration, WorkshopSeat  # noqa: F401
+from forum_app.report.models import QuoteApproval, Report, ReportItem, ReportSection, ReportSnapshot  # noqa: F401

@@ -1,0 +1,95 @@
+"""One entry point for the report's four outputs, so the public pages, the organisers'
+previews and `flask report build` make exactly the same files.
+
+Renderers (report/html.py, report/pdf.py, report/word.py, report/markdown_out.py) take a
+`domain.Document` and decide nothing about content; they are given how to reach photos:
+`photo_url(name) -> str` for outputs that link (HTML, Markdown) and `photo_path(name) -> Path |
+None` for outputs that embed (PDF, Word; None = the file is missing: the photo is left out).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+
+from forum_app.report import domain
+
+FORMATS = ("html", "pdf", "docx", "md")
+MIMETYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "md": "text/markdown; charset=utf-8",
+}
+
+
+@dataclass
+class Output:
+    data: bytes
+    mimetype: str
+    filename: str
+
+
+def filename(document: domain.Document, fmt: str) -> str:
+    suffix = "" if not document.is_draft else "-brouillon"
+    number = f"-v{document.number}" if document.number else ""
+    return f"rapport-{document.event.slug}{number}{suffix}.{fmt}"
+
+
+def build(
+    document: domain.Document,
+    fmt: str,
+    *,
+    photo_url: Callable[[str], str],
+    photo_path: Callable[[str], Path | None],
+    standalone: bool = False,
+) -> Output:
+    """The document in `fmt`. `standalone` (HTML only): a page with its styles inlined and no
+    site navigation, as `flask report build --format html` writes it."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}")
+    with force_locale(document.event.language or "fr"):
+        if fmt == "html":
+            from forum_app.report import html
+
+            text = html.standalone(document, photo_url=photo_url) if standalone else html.page(document, photo_url=photo_url)
+            data = text.encode("utf-8")
+        elif fmt == "pdf":
+            from forum_app.report import pdf
+
+            data = pdf.render(document, photo_path=photo_path)
+        elif fmt == "docx":
+            from forum_app.report import word
+
+            data = word.render(document, photo_path=photo_path)
+        else:
+            from forum_app.report import markdown_out
+
+            data = markdown_out.render(document, photo_url=photo_url).encode("utf-8")
+    return Output(data, MIMETYPES[fmt], filename(document, fmt))
+
+
+def cache_dir() -> Path:
+    return Path(current_app.instance_path) / "report-cache"
+
+
+def cached(event_id: int, snapshot_number: int, fmt: str, make: Callable[[], Output]) -> Output:
+    """A published snapshot never changes, so its PDF and Word files are made once and kept
+    (written to a temporary name, then renamed: a reader never gets half a file)."""
+    folder = cache_dir() / str(int(event_id))
+    path = folder / f"{int(snapshot_number)}.{fmt}"
+    if path.is_file():
+        document_name = path.name
+        return Output(path.read_bytes(), MIMETYPES[fmt], document_name)
+    output = make()
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=f".{fmt}")
+    with os.fdopen(handle, "wb") as out:
+        out.write(output.data)
+    os.replace(temporary, path)
+    return output
