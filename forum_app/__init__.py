@@ -82,6 +82,12 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app.report.views import bp as report_bp  # the published report
 
     app.register_blueprint(report_bp)
+    from forum_app.report.admin_views import bp as report_admin_bp  # the organisers' report editor
+
+    app.register_blueprint(report_admin_bp)
+    from forum_app.report.approval_views import bp as report_quotes_bp  # quote consent, rapporteurs' review
+
+    app.register_blueprint(report_quotes_bp)
     report_cli.init_app(app)
     return app
 

@@ -36,6 +36,7 @@ def demo_load(if_empty: bool) -> None:
     click.echo(f"Demo forum loaded: /e/{result.event.slug}/ ({result.summary()})")
     _load_demo_delegation(result.event)
     _load_demo_notes(result.event)
+    _load_demo_report(result.event)
     click.echo(f"Demo organiser: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
 
 
@@ -59,6 +60,14 @@ def _load_demo_notes(event) -> None:
     created = demo.load_demo_notes(event)
     click.echo(f"Demo notes loaded: {created} new items ({len(demo.read_items())} in the demo set)")
     click.echo(f"Demo rapporteur: {demo.DEMO_RAPPORTEUR_EMAIL} / {demo.DEMO_RAPPORTEUR_PASSWORD}")
+
+
+def _load_demo_report(event) -> None:
+    """The report of the demo forum, published (loading again adds nothing, never republishes)."""
+    from forum_app.report import demo
+
+    loaded = demo.load_demo_report(event)
+    click.echo(f"Demo report: {loaded.summary()} (/e/{event.slug}/report)")
 
 
 @users_cli.command("create")

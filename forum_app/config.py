@@ -53,6 +53,9 @@ class Config:
         # Where rapporteurs' photos are stored (a persistent, backed-up folder in production).
         if os.environ.get("NOTES_UPLOAD_DIR"):
             env["NOTES_UPLOAD_DIR"] = os.environ["NOTES_UPLOAD_DIR"]
+        # Published reports' PDF and Word files, made once per version (safe to delete).
+        if os.environ.get("REPORT_CACHE_DIR"):
+            env["REPORT_CACHE_DIR"] = os.environ["REPORT_CACHE_DIR"]
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             env["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         # Mail (forum_app/mail.py): outbox files by default, SMTP when MAIL_BACKEND=smtp.
@@ -75,7 +78,8 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
-    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # In memory; CI runs the whole suite a second time on PostgreSQL by setting TEST_DATABASE_URL.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     MAIL_BACKEND = "memory"  # app.extensions["mail_outbox"]; never files or a server in tests
@@ -83,3 +87,4 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     # Photos uploaded by tests (the browser tests' live server too) never land in instance/.
     NOTES_UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "forum-test-uploads")
+    REPORT_CACHE_DIR = os.path.join(tempfile.gettempdir(), "forum-test-report-cache")

@@ -30,6 +30,19 @@ def _fresh_globals_per_request(app) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, clear_request_globals)
 
 
+def empty_database() -> None:
+    """Drop every row (PostgreSQL: TRUNCATE, much faster than dropping and creating ~20 tables
+    around each of the suite's tests) or every table (SQLite in memory)."""
+    _db.session.remove()
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in _db.metadata.sorted_tables)
+        with _db.engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        _db.drop_all()
+    _db.engine.dispose()
+
+
 @pytest.fixture
 def app():
     app = create_app(TestConfig)
@@ -37,8 +50,7 @@ def app():
     with app.app_context():
         _db.create_all()
         yield app
-        _db.session.remove()
-        _db.drop_all()
+        empty_database()
 
 
 @pytest.fixture

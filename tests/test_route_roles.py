@@ -153,6 +153,7 @@ def _url_values(event: Event, variant: int = 0) -> dict[str, object]:
             db.select(NoteItem.id).filter_by(event_id=event.id, session_id=session.id).order_by(NoteItem.id)
         ),
         "checkin_id": pick(list(db.session.scalars(db.select(CheckIn.id).filter_by(event_id=event.id).order_by(CheckIn.id)))),
+        "fmt": "md",  # the report editor's draft previews (report.pdf|docx|md): the quickest to build
     }
 
 
@@ -201,6 +202,26 @@ def test_event_staff_route_is_for_organisers_and_site_admins_only(app, world, pa
         assert response.status_code < 500, (role, response.status_code)
 
 
+# The report's review (outside /admin: the event's rapporteurs use it too) -------------------------
+
+REVIEW_ALLOWED = ("rapporteur", "organiser", "site-admin")
+REVIEW_DENIED = ("no-role", "volunteer", "organiser-elsewhere")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_report_review_is_for_the_events_rapporteurs_organisers_and_site_admins(app, world, method):
+    event, users = world
+    url = f"/e/{event.slug}/report/review"
+
+    anonymous = _request(_client_as(app, users, "anonymous"), method, url)
+    denied = {role: _request(_client_as(app, users, role), method, url).status_code for role in REVIEW_DENIED}
+    allowed = {role: _request(_client_as(app, users, role), method, url).status_code for role in REVIEW_ALLOWED}
+
+    assert anonymous.status_code == 302 and urlsplit(anonymous.headers["Location"]).path == "/login"
+    assert set(denied.values()) == {403}, denied
+    assert all(status < 500 and status not in (401, 403, 404, 405) for status in allowed.values()), allowed
+
+
 # Staff routes outside any event ------------------------------------------------------------------
 
 
@@ -216,3 +237,65 @@ def test_eventless_staff_route_answers_each_visitor_as_stated(app, world, path, 
         if endpoint in LOGIN_ONLY_ENDPOINTS and role == "anonymous" or endpoint == "auth.logout":
             assert response.status_code == 302, (role, response.status_code)
             assert urlsplit(response.headers["Location"]).path == "/login", (role, response.headers["Location"])
+
+
+# The report editor ---------------------------------------------------------------------------------
+
+REPORT_EDITOR_ENDPOINTS = {
+    "report_admin.overview", "report_admin.start_review", "report_admin.back_to_draft", "report_admin.publish",
+    "report_admin.withdraw", "report_admin.cover", "report_admin.preview", "report_admin.preview_file",
+    "report_admin.section", "report_admin.move_section", "report_admin.item_text", "report_admin.item_visibility",
+    "report_admin.item_move",
+}
+# What a refused visitor might post: every field any of the editor's forms reads, each asking for a change.
+HOSTILE_REPORT_FORM = {
+    "version": "1", "title": "Piraté", "lead": "Piraté", "organised_by": "Piraté", "introduction_md": "Piraté",
+    "conclusion_md": "Piraté", "next_steps_md": "Piraté", "links_md": "Piraté", "show_attendance": "", "empty_sessions": "omit",
+    "refused_quotes": "anonymise", "summary_md": "Piraté", "hidden": "1", "text": "Piraté", "direction": "down",
+    "action": "save", "confirm": "1", "note": "Piraté", "item_id": "",
+}
+
+
+def test_the_walk_covers_the_report_editor():
+    walked = {p.values[1] for p in EVENT_RULES}
+
+    assert REPORT_EDITOR_ENDPOINTS <= walked, REPORT_EDITOR_ENDPOINTS - walked
+
+
+def _report_state(event: Event) -> tuple:
+    from forum_app.report.models import (
+        Report,
+        ReportItem,
+        ReportSection,
+        ReportSnapshot,
+    )
+
+    db.session.expire_all()
+    report = db.session.scalar(db.select(Report).filter_by(event_id=event.id))
+    columns = ("title", "lead", "introduction_md", "status", "version", "cover_item_id", "empty_sessions", "refused_quotes")
+    return (
+        tuple(getattr(report, name) for name in columns) if report else None,
+        db.session.execute(db.select(ReportSection.session_id, ReportSection.hidden, ReportSection.title,
+                                     ReportSection.summary_md, ReportSection.position).order_by(ReportSection.id)).all(),
+        db.session.execute(db.select(ReportItem.note_item_id, ReportItem.hidden, ReportItem.text,
+                                     ReportItem.position).order_by(ReportItem.id)).all(),
+        db.session.scalar(db.select(db.func.count(ReportSnapshot.id))),
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "arguments", "method"),
+    [p for p in EVENT_RULES if p.values[1].startswith("report_admin.") and p.values[3] == "POST"],
+)
+def test_refused_report_editor_posts_change_nothing(app, world, path, endpoint, arguments, method):
+    event, users = world
+    url = _fill(path, arguments, event)
+    before = _report_state(event)
+
+    for role in DENIED_ROLES:
+        response = _client_as(app, users, role).post(url, data=HOSTILE_REPORT_FORM)
+
+        assert response.status_code in (302, 403), (role, response.status_code)
+        assert response.headers["Cache-Control"] == "no-store", role
+
+    assert _report_state(event) == before

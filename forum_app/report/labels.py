@@ -48,6 +48,14 @@ HEADINGS = {
     "credit": _l("Photo : %(credit)s"),
     "no_notes": _l("Aucune note n'a encore été prise : le rapport se remplira avec les notes des rapporteurs."),
     "report_of": _l("Retour sur l'événement"),
+    "highlight": _l("À retenir"),  # the tag of a highlighted item (report/html.py, report/pdf.py)
+    # Word and Markdown outputs (report/word.py, report/markdown_out.py): table column headers,
+    # the cover's version line, the note inside the Word table of contents.
+    "category": _l("Catégorie"),
+    "territory": _l("Territoire"),
+    "delegation": _l("Délégation"),
+    "version_published": _l("Version %(number)s · publié le %(date)s"),
+    "toc_note": _l("Sommaire à mettre à jour : appuyez sur F9 (Word) ou Outils › Mettre à jour › Tout mettre à jour (LibreOffice) pour afficher les titres et leurs numéros de page."),
 }
 
 # Where the consent of a quote's author stands (drafts only: a publication shows none).

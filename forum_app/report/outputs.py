@@ -8,6 +8,8 @@ None` for outputs that embed (PDF, Word; None = the file is missing: the photo i
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -75,17 +77,24 @@ def build(
 
 
 def cache_dir() -> Path:
-    return Path(current_app.instance_path) / "report-cache"
+    configured = current_app.config.get("REPORT_CACHE_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "report-cache"
 
 
-def cached(event_id: int, snapshot_number: int, fmt: str, make: Callable[[], Output]) -> Output:
+def snapshot_key(document_data: dict) -> str:
+    """The cache key of a published snapshot: a digest of its content (database ids repeat
+    across databases and test runs; a digest never names another document)."""
+    canonical = json.dumps(document_data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def cached(key: str, fmt: str, name: str, make: Callable[[], Output]) -> Output:
     """A published snapshot never changes, so its PDF and Word files are made once and kept
     (written to a temporary name, then renamed: a reader never gets half a file)."""
-    folder = cache_dir() / str(int(event_id))
-    path = folder / f"{int(snapshot_number)}.{fmt}"
+    folder = cache_dir() / key[:2]
+    path = folder / f"{key}.{fmt}"
     if path.is_file():
-        document_name = path.name
-        return Output(path.read_bytes(), MIMETYPES[fmt], document_name)
+        return Output(path.read_bytes(), MIMETYPES[fmt], name)
     output = make()
     folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=f".{fmt}")

@@ -38,7 +38,7 @@ class SectionState:
 def section_states(event: Event, draft: domain.Document | None = None) -> list[SectionState]:
     """Each section of the draft with where its validation stands, in the report's order."""
     draft = draft or services.draft_document(event)
-    report = services.get_report(event)
+    report = services.report_for_reading(event)
     rows = {row.session_id: row for row in db.session.scalars(db.select(ReportSection).filter_by(report_id=report.id))}
     rapporteurs = services.rapporteurs_by_session(event)
     states = []

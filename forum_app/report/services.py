@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from forum_app.clock import now as clock_now
 from forum_app.db import begin_write
-from forum_app.errors import Conflict, Forbidden, NotFound
+from forum_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.notes import domain as notes_domain
 from forum_app.notes import photos
@@ -61,6 +61,20 @@ def get_report(event: Event) -> Report:
         db.session.add(report)
         db.session.flush()
     return report
+
+
+def report_for_reading(event: Event) -> Report:
+    """The event's report, or an unsaved one with the defaults when nobody has edited it yet:
+    pages that only read never write a row (nor take SQLite's write lock)."""
+    report = find_report(event)
+    if report is not None:
+        return report
+    return Report(
+        event_id=event.id, title="", lead="", organised_by="", introduction_md="", conclusion_md="",
+        next_steps_md="", links_md="", show_attendance=True, show_delegations=True,
+        empty_sessions=domain.EMPTY_LIST, refused_quotes=domain.REFUSED_DROP, cover_item_id=None,
+        status=domain.DRAFT, version=1,
+    )
 
 
 def lock_report(event: Event) -> Report:
@@ -262,7 +276,7 @@ def attendance(event: Event) -> domain.Attendance:
 def build_document(event: Event, report: Report | None = None, *, publishing: bool = False) -> domain.Document:
     """The report as it stands now (a draft), or as it would be published. Labels (session kinds,
     roles, categories) are in the event's language."""
-    report = report or get_report(event)
+    report = report or report_for_reading(event)
     language = event.default_locale or "fr"
     with force_locale(language):
         document = domain.assemble(
@@ -327,7 +341,7 @@ class PublicationCheck:
 def publication_check(event: Event) -> PublicationCheck:
     from forum_app.report import review
 
-    report = get_report(event)
+    report = report_for_reading(event)
     draft = build_document(event, report)
     published = build_document(event, report, publishing=True)
     draft_quotes = {i.id: i for s in draft.sections for i in s.items if i.kind == notes_domain.QUOTE}
@@ -351,6 +365,8 @@ def publish(event: Event, user, *, note: str = "") -> ReportSnapshot:
     """Freeze the report as readers will see it. The first publication follows a review; a
     republication (a correction) may be made from the draft."""
     require_organiser(user, event)
+    if len(note.strip()) > 500:
+        raise InvalidInput(_("La note de version fait %(limit)s caractères au plus.", limit=500), field="note")
     report = lock_report(event)
     number = db.session.scalar(
         db.select(func.coalesce(func.max(ReportSnapshot.number), 0)).where(ReportSnapshot.report_id == report.id)
@@ -368,7 +384,7 @@ def publish(event: Event, user, *, note: str = "") -> ReportSnapshot:
         document=domain.to_dict(document),
         published_at=moment,
         published_by_id=getattr(user, "id", None),
-        note=note.strip()[:500],
+        note=note.strip(),
     )
     db.session.add(snapshot)
     report.status = domain.PUBLISHED

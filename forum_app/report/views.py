@@ -44,7 +44,9 @@ def _respond(event, snapshot: ReportSnapshot, fmt: str) -> Response:
                 document, fmt, photo_url=_public_photo_url(event.slug), photo_path=services.photo_resolver(event)
             )
 
-        output = make() if fmt in ("html", "md") else outputs.cached(event.id, snapshot.number, fmt, make)
+        output = make() if fmt in ("html", "md") else outputs.cached(
+            outputs.snapshot_key(snapshot.document), fmt, outputs.filename(document, fmt), make
+        )
         response = Response(output.data, mimetype=output.mimetype)
         if fmt != "html":
             name = outputs.filename(document, fmt)
