@@ -7,7 +7,7 @@ export FLASK_APP := forum_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup install translations messages db chromium vendor bench clean
+.PHONY: run test setup install translations messages db chromium vendor fonts bench clean
 
 run: setup
 	@echo ""
@@ -20,7 +20,7 @@ run: setup
 test: setup chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: install translations db vendor
+setup: install translations db vendor fonts
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,17 @@ translations: install
 db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
+
+# The report's PDF is set in Liberation Serif and Sans (metric-compatible with Times and Arial),
+# DejaVu as the fallback: Debian's font packages, installed when missing (as root).
+fonts:
+	@if ! fc-list 2>/dev/null | grep -q "Liberation Serif"; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-liberation fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "fonts are missing: run 'sudo apt-get install fonts-liberation fonts-dejavu-core' (the report's PDF falls back to any font)"; \
+	  fi; \
+	fi
 
 # Debian's Chromium for the real-browser tests (never a tool's own browser download).
 chromium:

@@ -3,6 +3,7 @@ standalone file. Text typed in notes is escaped and keeps its line breaks, organ
 is made safe, a report without notes still reads as a report, drafts say so."""
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from datetime import UTC, datetime
@@ -21,19 +22,19 @@ EVENT = domain.EventFacts("forum-test", "Forum de test", "2019-06-06", "2019-06-
 
 
 def _section(code="A1", items=(), **extra) -> domain.Section:
-    values = dict(
-        session_id=1, code=code, title=f"Atelier {code} — Immobilier", kind="workshop", kind_label="Atelier",
-        day="2019-06-06", starts="2019-06-06T11:30", ends="2019-06-06T13:00", room="Salle Vilaine",
-        people=[domain.PersonLine("Claire Roussel", "Responsable", "Banque des Territoires", "Intervenant·e")],
-        items=list(items),
-    )
+    values = {
+        "session_id": 1, "code": code, "title": f"Atelier {code} — Immobilier", "kind": "workshop",
+        "kind_label": "Atelier", "day": "2019-06-06", "starts": "2019-06-06T11:30", "ends": "2019-06-06T13:00",
+        "room": "Salle Vilaine", "items": list(items),
+        "people": [domain.PersonLine("Claire Roussel", "Responsable", "Banque des Territoires", "Intervenant·e")],
+    }
     values.update(extra)
     return domain.Section(**values)
 
 
 def _document(sections=(), **extra) -> domain.Document:
-    values = dict(event=EVENT, title="Retour sur le Forum de test", lead="Une journée à Rennes.", organised_by="RésOVilles",
-                  sections=list(sections))
+    values = {"event": EVENT, "title": "Retour sur le Forum de test", "lead": "Une journée à Rennes.",
+              "organised_by": "RésOVilles", "sections": list(sections)}
     values.update(extra)
     return domain.Document(**values)
 
@@ -74,7 +75,7 @@ def test_page_escapes_markup_typed_in_notes_and_titles(render):
 
     assert "<script>alert" not in page
     assert "<b>" not in page and "<i>" not in page and "<img src=x>" not in page
-    assert "Organisé par &lt;b&gt;Org&lt;/b&gt;" in page and "Photo : &lt;b&gt;Moi&lt;/b&gt;" in page
+    assert "Organisé par &lt;b&gt;Org&lt;/b&gt;" in page and "Crédit : &lt;b&gt;Moi&lt;/b&gt;" in page
     assert "&lt;script&gt;alert(&#39;note&#39;)&lt;/script&gt; et &lt;b&gt;gras&lt;/b&gt;" in page
     assert "&lt;b&gt;Atelier&lt;/b&gt;" in page
     assert "<h1 class=\"report-title\">&lt;script&gt;alert(&#39;rapport&#39;)&lt;/script&gt;</h1>" in page
@@ -119,7 +120,7 @@ def test_quote_without_attribution_reads_participant(render):
 
     page = render(document)
 
-    quote = re.search(r'<blockquote class="report-quote">(.*?)</blockquote>', page, re.S).group(1)
+    quote = re.search(r'<blockquote class="report-quote">(.*?)</blockquote>', page, re.DOTALL).group(1)
     assert "On ne monte pas un projet sans les habitants." in quote
     assert '<footer class="report-quote-by">Participant·e</footer>' in quote
 
@@ -158,7 +159,7 @@ def test_photo_has_its_size_alt_text_caption_and_credit(render):
     page = render(_document([_section(items=[item])]))
 
     assert ('<img src="/photos/abc123.jpg" width="1600" height="1067" alt="La salle &lt;comble&gt;" loading="lazy">') in page
-    assert "La salle &lt;comble&gt;</span> · <span class=\"report-credit\">Photo : Camille Martin</span>" in page
+    assert "La salle &lt;comble&gt;</span> · <span class=\"report-credit\">Crédit : Camille Martin</span>" in page
 
 
 def test_headings_follow_each_other_in_order(render):
@@ -172,7 +173,7 @@ def test_headings_follow_each_other_in_order(render):
 
     levels = [int(level) for level in re.findall(r"<h([1-6])\b", _report_part(page))]
     assert levels[0] == 1
-    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:]))
+    assert all(later - earlier <= 1 for earlier, later in itertools.pairwise(levels))
     assert "<caption>Par catégorie</caption>" in page and "<caption>Par territoire</caption>" in page
     assert '<th scope="row">Collectivité</th>' in page and "ADULM" in page
 
@@ -183,7 +184,7 @@ def test_table_of_contents_links_every_part_and_section(render):
 
     page = render(document)
 
-    toc = re.search(r'<nav class="report-toc".*?</nav>', page, re.S).group(0)
+    toc = re.search(r'<nav class="report-toc".*?</nav>', page, re.DOTALL).group(0)
     anchors = re.findall(r'href="#([^"]+)"', toc)
     assert anchors == ["temps-forts", "s-a1", "autres-temps", "conclusion"]
     for anchor in anchors:
@@ -197,7 +198,7 @@ def test_other_sessions_are_listed_by_title_and_time(render):
     page = render(document)
 
     assert "Autres temps du forum" in page
-    others = re.search(r'<ul class="report-others">(.*?)</ul>', page, re.S).group(1)
+    others = re.search(r'<ul class="report-others">(.*?)</ul>', page, re.DOTALL).group(1)
     assert "Vendredi 7 juin 2019, 9 h 30" in others and "Club dev éco des centres de ressources" in others
 
 
@@ -210,7 +211,7 @@ def test_report_without_any_note_still_reads_as_a_report(render):
     assert "Retour sur l'événement" in report and "Retour sur le Forum de test" in report
     assert "Aucune note n'a encore été prise" in report
     assert "Les temps forts" not in report and "report-section" not in report
-    for heading in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", report, re.S):
+    for heading in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", report, re.DOTALL):
         assert heading.strip()
     assert '<nav class="report-toc"' not in report  # no parts: no contents to list
 
@@ -242,7 +243,7 @@ def test_publication_has_no_banner_no_consent_badges_and_offers_the_files(render
 
     assert "report-draft-banner" not in page and "Brouillon" not in page
     assert "report-approval" not in page and "Accord à demander" not in page
-    assert "Version 1 · Publié le 14 juin 2019" in page
+    assert "Version 1 · publié le 14 juin 2019" in page
     for fmt in ("pdf", "docx", "md"):
         assert f'href="/e/forum-test/report.{fmt}"' in page
 

@@ -128,8 +128,8 @@ def test_markdown_titles_and_captions_are_escaped_too(app):
     assert "<h3># Atelier &lt;b&gt;1&lt;/b&gt; | *rouge*</h3>" in html
     assert html.count("<img") == 1 and '<img src="https://forum.example/photos/a.jpg" alt="' in html
     assert all(href.startswith("#") for href in re.findall(r'href="([^"]*)"', html))
-    assert "<em>[clic](javascript:x) &lt;img&gt; — Photo : **Moi**</em>" in html
-    assert "Photo : **Moi**" in html
+    assert "<em>[clic](javascript:x) &lt;img&gt; — Crédit : **Moi**</em>" in html
+    assert "Crédit : **Moi**" in html
 
 
 def test_markdown_table_cell_with_a_pipe_stays_one_cell(app):
@@ -195,7 +195,7 @@ def test_markdown_session_gives_time_room_people_quotes_and_photos(app):
     assert "Atelier · Jeudi 6 juin 2019, 11 h 30 – 13 h 00 · Salle Vilaine" in text
     assert "- Claire Roussel, Responsable, Banque des Territoires — Intervenante" in text
     assert "> «\u00a0Un local vide coûte plus cher.\u00a0»\n>\n> — Claire Roussel, Responsable, Banque des Territoires\n" in text
-    assert "![La salle comble](https://forum.example/photos/salle.jpg)\\\n*La salle comble — Photo : Jeanne Photo*" in text
+    assert "![La salle comble](https://forum.example/photos/salle.jpg)\\\n*La salle comble — Crédit : Jeanne Photo*" in text
     assert "*Version 1 · publié le 14 juin 2019*" in text
     assert "Brouillon" not in text
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -165,7 +166,7 @@ def test_photo_is_embedded_with_its_caption_and_credit(demo_pdf):
     pages = [i for i, text in enumerate(texts) if PHOTO_CAPTION in text]
 
     assert len(pages) == 1
-    assert "Photo : Camille Martin" in texts[pages[0]]
+    assert "Crédit : Camille Martin" in texts[pages[0]]
     assert _images_on(demo_pdf.data, pages[0]) >= 1
     assert _images_on(demo_pdf.data, 1) == 0  # the contents page has none
 
@@ -178,8 +179,8 @@ EVENT = domain.EventFacts("forum-test", "Forum de test", "2019-06-06", "2019-06-
 def _document(items=(), **extra) -> domain.Document:
     section = domain.Section(1, "A1", "Atelier 1 — Immobilier", "workshop", "Atelier", starts="2019-06-06T11:30",
                              ends="2019-06-06T13:00", room="Salle Vilaine", items=list(items))
-    values = dict(event=EVENT, title="Retour sur le Forum de test", lead="Une journée à Rennes.", organised_by="RésOVilles",
-                  sections=[section] if items else [])
+    values = {"event": EVENT, "title": "Retour sur le Forum de test", "lead": "Une journée à Rennes.",
+              "organised_by": "RésOVilles", "sections": [section] if items else []}
     values.update(extra)
     return domain.Document(**values)
 
@@ -218,7 +219,7 @@ def test_published_pdf_gives_its_version_and_date_and_no_draft_notice(app):
 
     texts = _pages(_render(document))
 
-    assert "Version 2 · Publié le 14 juin 2019" in texts[0]
+    assert "Version 2 · publié le 14 juin 2019" in texts[0]
     assert not any("Brouillon" in text for text in texts)
 
 
@@ -249,7 +250,7 @@ def test_missing_photo_file_is_left_out_without_failing(app, tmp_path):
     data = _render(_document(items), photo_path=lambda name: present if name == "here.jpg" else None)
 
     texts = _pages(data)
-    assert any("Présente · Photo : A" in text for text in texts)
+    assert any("Présente · Crédit : A" in text for text in texts)
     assert not any("Absente" in text for text in texts)
 
 
@@ -268,9 +269,9 @@ def test_large_photos_are_reduced_to_the_printed_size(app, tmp_path):
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         _Recorder.seen.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")

@@ -258,7 +258,7 @@ def test_word_photos_are_embedded_at_text_width_with_caption_and_credit(app, tmp
     image_parts = {rel.target_part.partname for rel in word.part.rels.values() if "image" in rel.reltype}
     assert len(image_parts) == 2  # the cover's file is embedded once
     captions = _styled(word, "Caption")
-    assert "La salle comble — Photo : Jeanne Photo" in captions
+    assert "La salle comble — Crédit : Jeanne Photo" in captions
     assert "Les ateliers" in captions
 
 
@@ -269,7 +269,7 @@ def test_word_missing_photo_file_is_left_out_without_error(app, tmp_path):
     word = _build(_document(sections=[section], cover=photo), photo_path=lambda name: tmp_path / "nowhere.jpg")
 
     assert len(word.inline_shapes) == 0
-    assert "Disparue — Photo : X" not in _styled(word, "Caption")
+    assert "Disparue — Crédit : X" not in _styled(word, "Caption")
 
 
 # --- attendance ---------------------------------------------------------------------------------

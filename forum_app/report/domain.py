@@ -514,7 +514,8 @@ def assemble(
         cover=cover,
         sections=sections,
         other_sessions=others,
-        attendance=attendance if settings.show_attendance else None,
+        # Figures nobody registered for would read "0 inscrit·e·s": no such part at all.
+        attendance=attendance if settings.show_attendance and attendance and attendance.registered else None,
         show_delegations=settings.show_delegations,
         status=PUBLISHED if publishing else DRAFT,
     )

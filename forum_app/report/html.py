@@ -63,7 +63,7 @@ def _safe_photo_url(photo_url: PhotoUrl) -> PhotoUrl:
     def resolve(name: str) -> str | None:
         try:
             return photo_url(name) or None
-        except Exception:  # noqa: BLE001 - a missing photo never breaks the report
+        except Exception:
             current_app.logger.warning("report photo %r could not be resolved", name, exc_info=True)
             return None
 

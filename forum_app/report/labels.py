@@ -45,7 +45,7 @@ HEADINGS = {
     "draft": _l("Brouillon — non publié"),
     "published": _l("Publié le %(date)s"),
     "version": _l("Version %(number)s"),
-    "credit": _l("Photo : %(credit)s"),
+    "credit": _l("Crédit : %(credit)s"),
     "no_notes": _l("Aucune note n'a encore été prise : le rapport se remplira avec les notes des rapporteurs."),
     "report_of": _l("Retour sur l'événement"),
     "highlight": _l("À retenir"),  # the tag of a highlighted item (report/html.py, report/pdf.py)

@@ -8,6 +8,7 @@ None` for outputs that embed (PDF, Word; None = the file is missing: the photo i
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -81,11 +82,26 @@ def cache_dir() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "report-cache"
 
 
+@functools.cache
+def renderer_digest() -> str:
+    """A digest of what shapes the files (renderers, templates, stylesheets): a new release that
+    changes how the report looks makes new files instead of serving the old ones."""
+    root = Path(__file__).resolve().parent
+    project = root.parent.parent
+    sources = sorted(root.glob("*.py")) + sorted((project / "templates" / "report").glob("*.html"))
+    sources += sorted((project / "static" / "css").glob("report*.css"))
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 def snapshot_key(document_data: dict) -> str:
-    """The cache key of a published snapshot: a digest of its content (database ids repeat
-    across databases and test runs; a digest never names another document)."""
+    """The cache key of a published snapshot's files: a digest of its content and of the
+    renderers (database ids repeat across databases and test runs; a digest never names
+    another document)."""
     canonical = json.dumps(document_data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256((renderer_digest() + canonical).encode("utf-8")).hexdigest()
 
 
 def cached(key: str, fmt: str, name: str, make: Callable[[], Output]) -> Output:
