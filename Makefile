@@ -7,7 +7,7 @@ export FLASK_APP := forum_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup install translations messages db chromium vendor fonts bench clean
+.PHONY: run test test-postgres setup install translations messages db chromium vendor fonts bench clean
 
 run: setup
 	@echo ""
@@ -19,6 +19,16 @@ run: setup
 
 test: setup chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL: a throwaway server (scripts/postgres-local.sh; Debian's package is
+# installed when missing, as root) in a temporary folder, stopped and removed afterwards.
+PG_TEST_PORT ?= 55499
+test-postgres: setup chromium
+	@pgdir=$$(mktemp -d /tmp/forum-test-pg.XXXXXX); \
+	trap 'scripts/postgres-local.sh stop "$$pgdir" >/dev/null 2>&1; rm -rf "$$pgdir"' EXIT; \
+	url=$$(scripts/postgres-local.sh start "$$pgdir" $(PG_TEST_PORT)) && \
+	echo "PostgreSQL test database: $$url" && \
+	TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: install translations db vendor fonts
 

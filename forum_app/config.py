@@ -17,8 +17,20 @@ class Config:
     LANGUAGES = ("fr", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False
+    # None: Secure when PUBLIC_BASE_URL starts with https:// (resolved by forum_app/security.py).
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None  # None: as SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Behind a reverse proxy (nginx, Caddy): trust its X-Forwarded-For/-Proto/-Host (one hop),
+    # so request.is_secure, HSTS and the rate limits' client address are right.
+    TRUST_PROXY = False
+    # The JSON API, per signed-in staff member (per address when anonymous): Flask-Limiter syntax.
+    API_RATE_LIMIT = "600 per minute"
+    # Password login locks after this many failures within the window, for LOGIN_LOCKOUT_MINUTES.
+    LOGIN_LOCKOUT_ATTEMPTS = 10
+    LOGIN_LOCKOUT_WINDOW_MINUTES = 15
+    LOGIN_LOCKOUT_MINUTES = 15
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
     RATELIMIT_STORAGE_URI = "memory://"
@@ -29,6 +41,10 @@ class Config:
     PRIVACY_CONTACT: str = ""
     # Freeze "now" for demos and tests ("2019-06-06T11:45:00+02:00"); empty = real clock.
     FORUM_NOW: str | None = None
+    # One line per request on the "forum_app.requests" logger (forum_app/web.py): INFO shows them all,
+    # WARNING only the 5xx, DEBUG adds the health checks that succeed.
+    REQUEST_LOG_LEVEL = "INFO"
+    HEALTHZ_CACHE_SECONDS = 5  # /healthz answers from a check at most this old (per worker)
 
     @classmethod
     def from_env(cls) -> dict:
@@ -43,9 +59,16 @@ class Config:
             env["SQLALCHEMY_DATABASE_URI"] = url
         if os.environ.get("SECRET_KEY"):
             env["SECRET_KEY"] = os.environ["SECRET_KEY"]
-        if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in {"1", "true", "yes"}:
-            env["SESSION_COOKIE_SECURE"] = True
-            env["REMEMBER_COOKIE_SECURE"] = True
+        secure_cookies = os.environ.get("SESSION_COOKIE_SECURE", "").strip().lower()
+        if secure_cookies in {"1", "true", "yes", "on", "0", "false", "no", "off"}:  # else: from PUBLIC_BASE_URL
+            env["SESSION_COOKIE_SECURE"] = env["REMEMBER_COOKIE_SECURE"] = secure_cookies in {"1", "true", "yes", "on"}
+        if os.environ.get("TRUST_PROXY"):
+            env["TRUST_PROXY"] = os.environ["TRUST_PROXY"].strip().lower() in {"1", "true", "yes", "on"}
+        if os.environ.get("API_RATE_LIMIT"):
+            env["API_RATE_LIMIT"] = os.environ["API_RATE_LIMIT"]
+        for name in ("LOGIN_LOCKOUT_ATTEMPTS", "LOGIN_LOCKOUT_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES"):
+            if os.environ.get(name, "").strip().isdigit():
+                env[name] = int(os.environ[name])
         if os.environ.get("PRIVACY_CONTACT"):
             env["PRIVACY_CONTACT"] = os.environ["PRIVACY_CONTACT"]
         if os.environ.get("FORUM_NOW"):
@@ -56,6 +79,8 @@ class Config:
         # Published reports' PDF and Word files, made once per version (safe to delete).
         if os.environ.get("REPORT_CACHE_DIR"):
             env["REPORT_CACHE_DIR"] = os.environ["REPORT_CACHE_DIR"]
+        if os.environ.get("REPORT_QUOTE_LINK_DAYS", "").isdigit():
+            env["REPORT_QUOTE_LINK_DAYS"] = int(os.environ["REPORT_QUOTE_LINK_DAYS"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             env["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         # Mail (forum_app/mail.py): outbox files by default, SMTP when MAIL_BACKEND=smtp.
@@ -72,6 +97,8 @@ class Config:
         # Absolute links in emails sent outside a request (e.g. "https://forum.example.org").
         if os.environ.get("PUBLIC_BASE_URL"):
             env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"]
+        if os.environ.get("REQUEST_LOG_LEVEL"):
+            env["REQUEST_LOG_LEVEL"] = os.environ["REQUEST_LOG_LEVEL"].strip().upper()
         return env
 
 

@@ -18,6 +18,7 @@ from forum_app.checkin import services
 from forum_app.checkin.models import CheckIn
 from forum_app.config import TestConfig
 from forum_app.extensions import db
+from tests.databases import ON_POSTGRESQL, drop_database, file_database_url
 from forum_app.programme.models import Event
 from forum_app.registration import services as registration
 from forum_app.registration.services import RegistrationInput
@@ -29,12 +30,15 @@ PEOPLE = 30
 
 @pytest.fixture
 def file_app(tmp_path):
+    url = file_database_url(tmp_path, suffix="concurrency")
     config = type(
         "FileDatabaseConfig",
         (TestConfig,),
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'forum.db'}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": STATIONS + 5, "max_overflow": 0, "connect_args": {"timeout": 30}},
+            # A SQLite file (WAL), or a PostgreSQL database of its own on the PostgreSQL run.
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": STATIONS + 5, "max_overflow": 0}
+            | ({} if ON_POSTGRESQL else {"connect_args": {"timeout": 30}}),
         },
     )
     app = create_app(config)
@@ -43,12 +47,15 @@ def file_app(tmp_path):
         from forum_app.programme import imports
 
         imports.import_schedule_file(DEMO_JSON)
-        assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+        if not ON_POSTGRESQL:
+            assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
     yield app
     with app.app_context():
         mail.flush(timeout=60)
         db.session.remove()
         db.engine.dispose()
+    if ON_POSTGRESQL:
+        drop_database(url)
 
 
 def _event() -> Event:

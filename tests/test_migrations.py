@@ -9,11 +9,14 @@ from sqlalchemy import inspect
 from forum_app import create_app
 from forum_app.config import TestConfig
 from forum_app.extensions import db
+from tests.databases import file_database_url
 
 
 def _app_on_file(tmp_path):
+    """An empty database of the run's kind: a SQLite file, or a fresh PostgreSQL database."""
+    url = file_database_url(tmp_path, "migrated.db", suffix="migrations")
     return create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.db'}"})
+                       "SQLALCHEMY_DATABASE_URI": url})
 
 
 def test_migrations_build_the_schema_the_models_describe(tmp_path):

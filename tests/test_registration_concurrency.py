@@ -14,6 +14,7 @@ import pytest
 from forum_app import create_app, mail
 from forum_app.config import TestConfig
 from forum_app.extensions import db
+from tests.databases import ON_POSTGRESQL, drop_database, file_database_url
 from forum_app.programme.models import Event, Session
 from forum_app.registration import services
 from forum_app.registration.models import Registration, WorkshopSeat
@@ -23,12 +24,15 @@ DEMO_JSON = Path(__file__).resolve().parent.parent / "forum_app" / "demo_data" /
 
 @pytest.fixture
 def file_app(tmp_path):
+    url = file_database_url(tmp_path, suffix="concurrency")
     config = type(
         "FileDatabaseConfig",
         (TestConfig,),
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'forum.db'}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 0, "connect_args": {"timeout": 30}},
+            # A SQLite file (WAL), or a PostgreSQL database of its own on the PostgreSQL run.
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 40, "max_overflow": 0}
+            | ({} if ON_POSTGRESQL else {"connect_args": {"timeout": 30}}),
             # As in production: mails are composed on the background thread, after the commit.
             "MAIL_ASYNC": True,
         },
@@ -39,12 +43,15 @@ def file_app(tmp_path):
         from forum_app.programme import imports
 
         imports.import_schedule_file(DEMO_JSON)
-        assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+        if not ON_POSTGRESQL:
+            assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
     yield app
     with app.app_context():
         mail.flush(timeout=60)
         db.session.remove()
         db.engine.dispose()
+    if ON_POSTGRESQL:
+        drop_database(url)
 
 
 def _set_capacity(app, code: str, capacity: int) -> None:

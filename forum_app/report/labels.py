@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from forum_app.i18n import capitalise_first, current_language, format_clock
 from forum_app.notes import domain as notes_domain
@@ -48,7 +49,7 @@ HEADINGS = {
     "credit": _l("Crédit : %(credit)s"),
     "no_notes": _l("Aucune note n'a encore été prise : le rapport se remplira avec les notes des rapporteurs."),
     "report_of": _l("Retour sur l'événement"),
-    "highlight": _l("À retenir"),  # the tag of a highlighted item (report/html.py, report/pdf.py)
+    "highlight": lazy_pgettext("étiquette dans le rapport publié", "À retenir"),  # the tag of a highlighted item (report/html.py, report/pdf.py)
     # Word and Markdown outputs (report/word.py, report/markdown_out.py): table column headers,
     # the cover's version line, the note inside the Word table of contents.
     "category": _l("Catégorie"),

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from forum_app.audit import actions as audit
 from forum_app.clock import now as clock_now
 from forum_app.db import begin_write
 from forum_app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -366,7 +367,7 @@ def publish(event: Event, user, *, note: str = "") -> ReportSnapshot:
     republication (a correction) may be made from the draft."""
     require_organiser(user, event)
     if len(note.strip()) > 500:
-        raise InvalidInput(_("La note de version fait %(limit)s caractères au plus.", limit=500), field="note")
+        raise InvalidInput(_("La note de version ne doit pas dépasser %(limit)s caractères.", limit=500), field="note")
     report = lock_report(event)
     number = db.session.scalar(
         db.select(func.coalesce(func.max(ReportSnapshot.number), 0)).where(ReportSnapshot.report_id == report.id)
@@ -387,9 +388,11 @@ def publish(event: Event, user, *, note: str = "") -> ReportSnapshot:
         note=note.strip(),
     )
     db.session.add(snapshot)
+    before = report.status
     report.status = domain.PUBLISHED
     report.updated_at = moment
     report.updated_by_id = getattr(user, "id", None)
+    audit.report_published(event, report, snapshot, user, before)
     db.session.commit()
     return snapshot
 
@@ -406,8 +409,10 @@ def withdraw(event: Event, user) -> None:
         raise Conflict(_("Le rapport n'est pas en ligne."))
     for row in rows:
         row.withdrawn_at = moment
+    before = report.status
     report.status = domain.DRAFT
     report.updated_at = moment
+    audit.report_withdrawn(event, report, rows, user, before)
     db.session.commit()
 
 

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from forum_app import create_app
 from forum_app.config import TestConfig
 from forum_app.extensions import db
+from tests.databases import file_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_JSON = ROOT / "forum_app" / "demo_data" / "citescap-programme.json"
@@ -80,10 +81,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     from forum_app.auth import services as auth_services
     from forum_app.programme import imports
 
-    db_path = tmp_path_factory.mktemp("browser") / "forum.db"
+    database_url = file_database_url(tmp_path_factory.mktemp("browser"), suffix="browser")
 
     class BrowserConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{db_path}"
+        SQLALCHEMY_DATABASE_URI = database_url
         WTF_CSRF_ENABLED = True  # the browser submits real forms: their CSRF tokens must work
         FORUM_NOW = None
 
