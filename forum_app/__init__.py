@@ -58,6 +58,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     mail.init_app(app)
     security.init_app(app)
     web.init_app(app)
+    from forum_app import health  # GET /healthz
+
+    health.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 
@@ -88,6 +91,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app.report.approval_views import bp as report_quotes_bp  # quote consent, rapporteurs' review
 
     app.register_blueprint(report_quotes_bp)
+    from forum_app.audit.views import bp as audit_bp  # the organisers' "Journal des actions"
+
+    app.register_blueprint(audit_bp)
     report_cli.init_app(app)
     return app
 

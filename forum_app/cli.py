@@ -86,10 +86,22 @@ def users_create(email: str, name: str, event_slug: str | None, role: str | None
         event = services.get_event(event_slug) if event_slug else None
         if role and event is None:
             raise click.UsageError("--role needs --event")
-        user = auth_services.ensure_user(email, password, name=name, event=event, role=role, is_admin=admin)
+        user = auth_services.ensure_user(email, password, name=name, event=event, role=role, is_admin=admin, audited=True)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"User {user.email} ready" + (f", {role} at {event.slug}" if role else "") + (" (admin)" if admin else ""))
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+def users_unlock(email: str) -> None:
+    """Lift the login lock of an address (too many failed passwords) and forget its failures."""
+    from forum_app.auth import services as auth_services
+
+    if auth_services.unlock_login(email):
+        click.echo(f"{auth_services.normalise_email(email)}: login unlocked, failed attempts forgotten")
+    else:
+        click.echo(f"{auth_services.normalise_email(email)}: no failed attempt recorded, nothing to unlock")
 
 
 @programme_cli.command("import")
@@ -111,13 +123,15 @@ def programme_import(path: Path, event_slug: str | None) -> None:
 def registrations_erase_expired() -> None:
     """Erase personal data whose retention period is over (run it daily, e.g. from cron)."""
     from forum_app import clock
-    from forum_app.registration import services as registration_services
+    from forum_app.maintenance import cli as maintenance_cli
+    from forum_app.maintenance import purge
 
-    erased = registration_services.erase_expired(clock.now().date())
-    if not erased:
+    # The whole purge of `flask purge-personal-data`, for every event past the privacy notice's date.
+    results = [result for result in purge.purge_expired(clock.now().date()).values() if result.total]
+    if not results:
         click.echo("Nothing to erase.")
-    for slug, count in erased.items():
-        click.echo(f"{slug}: {count} registrations erased")
+    for result in results:
+        maintenance_cli.echo_result(result)
 
 
 def init_app(app: Flask) -> None:
@@ -125,3 +139,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(programme_cli)
     app.cli.add_command(registrations_cli)
+    from forum_app.maintenance import cli as maintenance_cli  # flask backup, restore, purge-personal-data
+
+    maintenance_cli.init_app(app)

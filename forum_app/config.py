@@ -39,12 +39,20 @@ class Config:
     DEMO_DELEGATION = Path(__file__).parent / "demo_data" / "delegation-hauts-de-france.csv"
     # Who attendees write to about their personal data (shown in the privacy notice).
     PRIVACY_CONTACT: str = ""
+    # `flask purge-personal-data`: days after an event's last day before its personal data may be
+    # erased (the privacy notice promises 12 months). PG_BIN_DIR: where pg_dump/pg_restore are
+    # (default: PATH, then /usr/lib/postgresql/*/bin).
+    PERSONAL_DATA_RETENTION_DAYS = 365
+    PG_BIN_DIR: str | None = None
     # Freeze "now" for demos and tests ("2019-06-06T11:45:00+02:00"); empty = real clock.
     FORUM_NOW: str | None = None
     # One line per request on the "forum_app.requests" logger (forum_app/web.py): INFO shows them all,
     # WARNING only the 5xx, DEBUG adds the health checks that succeed.
     REQUEST_LOG_LEVEL = "INFO"
     HEALTHZ_CACHE_SECONDS = 5  # /healthz answers from a check at most this old (per worker)
+    # Seconds a request waits for the database's write lock (SQLite: the writers' queue, then its
+    # busy timeout; PostgreSQL: lock_timeout) before answering 503 with Retry-After (forum_app/db.py).
+    SQLITE_WRITE_TIMEOUT = 10.0
 
     @classmethod
     def from_env(cls) -> dict:
@@ -71,6 +79,10 @@ class Config:
                 env[name] = int(os.environ[name])
         if os.environ.get("PRIVACY_CONTACT"):
             env["PRIVACY_CONTACT"] = os.environ["PRIVACY_CONTACT"]
+        if os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "").strip().isdigit():
+            env["PERSONAL_DATA_RETENTION_DAYS"] = int(os.environ["PERSONAL_DATA_RETENTION_DAYS"])
+        if os.environ.get("PG_BIN_DIR"):
+            env["PG_BIN_DIR"] = os.environ["PG_BIN_DIR"]
         if os.environ.get("FORUM_NOW"):
             env["FORUM_NOW"] = os.environ["FORUM_NOW"]
         # Where rapporteurs' photos are stored (a persistent, backed-up folder in production).
@@ -97,6 +109,8 @@ class Config:
         # Absolute links in emails sent outside a request (e.g. "https://forum.example.org").
         if os.environ.get("PUBLIC_BASE_URL"):
             env["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"]
+        if os.environ.get("SQLITE_WRITE_TIMEOUT"):
+            env["SQLITE_WRITE_TIMEOUT"] = float(os.environ["SQLITE_WRITE_TIMEOUT"])
         if os.environ.get("REQUEST_LOG_LEVEL"):
             env["REQUEST_LOG_LEVEL"] = os.environ["REQUEST_LOG_LEVEL"].strip().upper()
         return env

@@ -1,7 +1,7 @@
 """Domain errors and the one error handler that renders errors/<code>.html (or JSON for the API)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +33,25 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class ServiceBusy(DomainError):
+    """The database stayed busy longer than SQLITE_WRITE_TIMEOUT: nothing was written, try again.
+
+    Answered 503 with `Retry-After` (seconds); the JSON API says `{"code": "busy"}` and the
+    offline queues of the check-in and notes pages keep the item and send it again then.
+    """
+
+    status_code = 503
+    code = "busy"
+    retry_after = 5  # seconds
+
+    def __init__(self, message: str | None = None):
+        from flask_babel import gettext
+
+        super().__init__(message or gettext(
+            "Le serveur est très sollicité en ce moment : rien n'a été enregistré, réessayez dans quelques secondes."
+        ))
+
+
 class InvalidInput(DomainError):
     """Input that cannot be used; `problems` lists each one with where it is."""
 
@@ -57,6 +76,21 @@ def _render(status: int, message: str | None = None):
         return render_template("errors/default.html", status=status, message=message), status
 
 
+def _busy(error: ServiceBusy):
+    from forum_app.extensions import db
+
+    db.session.rollback()  # nothing half-written, and the page below may read (the signed-in user)
+    if _wants_json():
+        response = jsonify(error=503, code=error.code, message=error.message)
+        response.status_code = 503
+    else:
+        response = _render(503, error.message)
+        response = current_app.make_response(response)
+    response.headers["Retry-After"] = str(error.retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
@@ -69,6 +103,31 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain(error: DomainError):
         return _render(error.status_code, error.message)
+
+    # --- Too busy: 503 + Retry-After, never a 500 (forum_app/db.py: begin_write, timeouts) ---
+    from sqlalchemy.exc import OperationalError
+
+    from forum_app.db import is_busy_error
+
+    @app.errorhandler(ServiceBusy)
+    def handle_busy(error: ServiceBusy):
+        return _busy(error)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_error(error: OperationalError):
+        if not is_busy_error(error):
+            return handle_unexpected(error)
+        rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        app.logger.warning("Database busy on %s %s: %s", request.method, rule, str(getattr(error, "orig", error))[:200])
+        return _busy(ServiceBusy())
+
+    @app.after_request
+    def retry_after_on_503(response):
+        # Blueprints that answer DomainErrors themselves (the JSON API) turn ServiceBusy into a 503
+        # without the header: every 503 says when to come back.
+        if response.status_code == 503 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(ServiceBusy.retry_after)
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -92,7 +92,10 @@ def init_app(app: Flask) -> None:
     def remember_language(response):
         asked = request.args.get("lang")
         if asked in app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != asked:
-            response.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie(
+                LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                secure=bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
+            )
         response.vary.add("Cookie")
         return response
 

@@ -1,4 +1,5 @@
 """Every feature's models, imported in one place so Alembic and create_all see the whole schema."""
+from forum_app.audit.models import AuditEntry  # noqa: F401
 from forum_app.auth.models import EventRole, StaffInvitation, User  # noqa: F401
 from forum_app.badges.models import BadgeKey  # noqa: F401
 from forum_app.checkin.models import CheckIn  # noqa: F401

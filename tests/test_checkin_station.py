@@ -97,9 +97,9 @@ def test_station_gives_its_scripts_the_api_csrf_token_and_timezone(app, client, 
     assert data["csrf-token"]
     assert data["user-id"] == str(user.id)
     assert data["timezone"] == "Europe/Paris"
-    assert data["engine-url"].startswith("/static/js/checkin/engine.js")
-    assert data["polyfill-url"].startswith("/static/vendor/barcode-detector/ponyfill.js")
-    assert data["wasm-url"].startswith("/static/vendor/barcode-detector/zxing_reader.wasm")
+    assert re.fullmatch(r"/static/r/[0-9a-f]+/js/checkin/engine\.js", data["engine-url"])
+    assert re.fullmatch(r"/static/r/[0-9a-f]+/vendor/barcode-detector/ponyfill\.js", data["polyfill-url"])
+    assert re.fullmatch(r"/static/r/[0-9a-f]+/vendor/barcode-detector/zxing_reader\.wasm", data["wasm-url"])
     assert data["reissue-url"].endswith(f"/registrations/{data['id-placeholder']}/badge/reissue")
     assert data["badge-pdf-url"].endswith(f"/registrations/{data['id-placeholder']}/badge.pdf")
 
@@ -158,6 +158,6 @@ def test_station_loads_its_module_and_no_inline_script(client, demo_event, make_
 
     html = _station(client, demo_event).get_data(as_text=True)
 
-    assert re.search(r'<script type="module" src="/static/js/checkin/station\.js\?v=[0-9a-f]+"></script>', html)
+    assert re.search(r'<script type="module" src="/static/r/[0-9a-f]+/js/checkin/station\.js"></script>', html)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline scripts are blocked by the CSP"
     assert " style=" not in html

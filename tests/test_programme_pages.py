@@ -443,7 +443,7 @@ def test_my_programme_explains_without_javascript_and_holds_every_session(client
     assert f'href="/e/{demo_event.slug}/"' in html
     assert len(re.findall(r'<li data-code="[^"]+" hidden>', html)) == len(demo_event.sessions)
     assert f'data-ics="/e/{demo_event.slug}/agenda.ics"' in html
-    assert 'src="/static/js/agenda.js?v=' in html
+    assert re.search(r'src="/static/r/[0-9a-f]+/js/agenda\.js"', html)
 
 
 # --- HTTP: caching, compression, language ---
@@ -532,7 +532,7 @@ def test_service_worker_is_served_from_the_root_without_caching(client, app):
 
 def test_versioned_static_files_are_cached_long_and_gzipped(client, demo_event):
     html = html_of(client.get(f"/e/{demo_event.slug}/"))
-    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', html).group(1)
+    css = re.search(r'href="(/static/r/[0-9a-f]+/css/app\.css)"', html).group(1)
     response = client.get(css, headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"

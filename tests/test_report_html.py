@@ -254,7 +254,7 @@ def test_page_has_no_inline_style_or_script_and_links_its_stylesheet(render):
     assert not re.search(r"\sstyle=", page)
     assert "<style" not in page
     assert re.search(r'<script(?![^>]*\ssrc=)', page) is None  # only external scripts
-    assert re.search(r'<link rel="stylesheet" href="/static/css/report\.css\?v=[0-9a-f]+">', page)
+    assert re.search(r'<link rel="stylesheet" href="/static/r/[0-9a-f]+/css/report\.css">', page)
 
 
 def test_standalone_file_inlines_its_styles_and_needs_no_request(app):

@@ -119,7 +119,7 @@ def assign(slug: str, user_id: int):
         flash(_("Choisissez une session dans la liste."), "error")
         return redirect(_list_url(slug, user.id))
     try:
-        session, added = services.assign(g.event, user.id, form.session_id.data)
+        session, added = services.assign(g.event, user.id, form.session_id.data, actor=current_user)
     except DomainError as error:
         flash(error.message, "error")
     else:
@@ -135,7 +135,7 @@ def assign(slug: str, user_id: int):
 @organiser_required
 def unassign(slug: str, user_id: int, session_id: int):
     if ConfirmForm().validate_on_submit():
-        session, removed = services.unassign(g.event, user_id, session_id)
+        session, removed = services.unassign(g.event, user_id, session_id, actor=current_user)
         user = services.get_rapporteur(g.event, user_id)
         name = user.name or user.email
         if removed:
@@ -151,7 +151,7 @@ def remove(slug: str, user_id: int):
     user = services.get_rapporteur(g.event, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.remove_role(g.event, user.id)
+        services.remove_role(g.event, user.id, actor=current_user)
         flash(_("%(name)s n'est plus rapporteur·e de cet événement.", name=user.name or user.email), "success")
         return redirect(_list_url(slug))
     rows = [row for row in services.rapporteurs(g.event) if row.user.id == user.id]

@@ -32,6 +32,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from forum_app.admin.forms import ConfirmForm
@@ -264,7 +265,7 @@ def registration_new(slug: str):
     if form.validate_on_submit():
         data = _person_input(form, form.email.data, consent=True, consent_version=DESK_CONSENT, language=event.default_locale or "fr")
         try:
-            outcome = services.register(event, data, source="desk")
+            outcome = services.register(event, data, source="desk", actor=current_user)
         except DomainError as error:
             _show_errors(form, error)
         else:
@@ -309,7 +310,9 @@ def registration_edit(slug: str, registration_id: int):
     holding = registration.status in ("pending", "confirmed")
     if form.validate_on_submit():
         try:
-            services.edit_by_organiser(registration, _person_input(form, form.email.data, language=registration.language))
+            services.edit_by_organiser(
+                registration, _person_input(form, form.email.data, language=registration.language), actor=current_user
+            )
         except DomainError as error:
             db.session.rollback()
             _show_errors(form, error)
@@ -358,13 +361,21 @@ def _action(registration_id: int, do, message: str):
 @bp.post("/registrations/<int:registration_id>/confirm")
 @organiser_required
 def registration_confirm(slug: str, registration_id: int):
-    return _action(registration_id, services.confirm, _("Inscription de %(name)s confirmée ; un e-mail l'en informe."))
+    return _action(
+        registration_id,
+        lambda registration: services.confirm(registration, actor=current_user),
+        _("Inscription de %(name)s confirmée ; un e-mail l'en informe."),
+    )
 
 
 @bp.post("/registrations/<int:registration_id>/reject")
 @organiser_required
 def registration_reject(slug: str, registration_id: int):
-    return _action(registration_id, services.reject, _("Inscription de %(name)s refusée ; un e-mail l'en informe."))
+    return _action(
+        registration_id,
+        lambda registration: services.reject(registration, actor=current_user),
+        _("Inscription de %(name)s refusée ; un e-mail l'en informe."),
+    )
 
 
 @bp.post("/registrations/<int:registration_id>/resend")
@@ -381,7 +392,7 @@ def registration_cancel(slug: str, registration_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            services.cancel(registration)
+            services.cancel(registration, actor=current_user)
         except DomainError as error:
             flash(error.message, "error")
         else:
@@ -500,7 +511,7 @@ def delegation_import(slug: str):
     if form.validate_on_submit():
         data = form.file.data.read()  # at most MAX_CONTENT_LENGTH: Flask refuses bigger requests (413)
         try:
-            result = delegation_services.import_file(event, data, delegation_id=form.delegation_id)
+            result = delegation_services.import_file(event, data, delegation_id=form.delegation_id, actor=current_user)
         except InvalidInput as error:
             form.file.errors = [*form.file.errors, error.message]
             problems = list(error.problems)

@@ -1,6 +1,6 @@
 """Organiser screens: they call other features' services and hold no rules of their own.
 
-Every route is guarded by `event_role_required("organiser")` (site admins pass); tests/test_route_roles.py
+Every route is guarded by `event_role_required("organiser")` (site admins pass); tests/test_every_route.py
 walks the URL map to make sure no route under /admin escapes it.
 """
 from __future__ import annotations

@@ -19,8 +19,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from forum_app import security
 from forum_app.checkin import dashboard
 from forum_app.checkin import services as checkin
+from forum_app.db import MAX_ID
 from forum_app.errors import DomainError, InvalidInput
 from forum_app.notes import domain as notes_domain
 from forum_app.notes import photo_views, photos
@@ -29,6 +31,8 @@ from forum_app.programme.services import get_event
 from forum_app.registration.labels import CATEGORY_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/e/<slug>")
+# API_RATE_LIMIT per staff member (per address when anonymous); 429 {"code": "rate_limited"} + Retry-After.
+security.limit_api(bp)
 
 MAX_BODY = 8 * 1024  # a scan is a few hundred bytes; anything this big is not one
 STAFF = ("organiser", "volunteer")
@@ -110,12 +114,33 @@ def _json_body(limit: int = MAX_BODY) -> dict:
     request.max_content_length = limit  # chunked bodies too
     if not request.is_json:
         abort(415)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # arrays nested deeper than the parser goes: no body of ours
+        data = None
     if data is None:
         raise _BadRequest(_("Corps JSON illisible."))
     if not isinstance(data, dict):
         raise _BadRequest(_("Le corps doit être un objet JSON."))
+    _refuse_nul(data)
     return data
+
+
+def _refuse_nul(fields) -> None:
+    """A field holding the NUL character (U+0000) anywhere, even nested, is a 422 naming it:
+    PostgreSQL can store or compare no text holding one (it was a 500 there)."""
+    for key, value in fields.items():
+        pending = [key, value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str) and "\x00" in item:
+                field = key if isinstance(key, str) and "\x00" not in key else None
+                raise InvalidInput(_("Caractère nul (U+0000) refusé : retirez-le du texte."), field=field)
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
 
 
 class _BadRequest(DomainError):
@@ -187,17 +212,17 @@ def stats(slug: str):
     """The arrivals dashboard's figures as JSON (no personal data): totals, arrivals per 10 minutes
     of one day (`?day=YYYY-MM-DD`, default: today or the last day with arrivals), breakdowns by
     category, territory and delegation, per-session attendance, duplicates and refusals."""
+    day = None
+    if request.args.get("day"):  # before If-None-Match: a bad day is a 422, never a 304 (RFC 9110 13.2.1)
+        try:
+            day = date.fromisoformat(request.args["day"])
+        except ValueError:
+            raise InvalidInput(_("Jour invalide : AAAA-MM-JJ attendu."), field="day") from None
     etag = "stats-" + hashlib.sha1(
         f"{dashboard.version(g.event)}|{request.args.get('day', '')}|{request.accept_languages}".encode()
     ).hexdigest()[:20]
     if request.if_none_match and request.if_none_match.contains_weak(etag):
         return _not_modified(etag)
-    day = None
-    if request.args.get("day"):
-        try:
-            day = date.fromisoformat(request.args["day"])
-        except ValueError:
-            raise InvalidInput(_("Jour invalide : AAAA-MM-JJ attendu."), field="day") from None
     figures = dashboard.build(g.event, day=day)
 
     def rows(breakdown):
@@ -273,7 +298,8 @@ def list_notes(slug: str, code: str):
         # With a code: the page then says "not your session" rather than "log in again".
         return _error(403, _("Vous n'êtes pas rapporteur·e de cette session."), code="not_assigned")
     raw = request.args.get("since", "")
-    if raw and (not raw.isdigit() or len(raw) > 12):
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), and a counter value (INTEGER column)
+    if raw and (not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or int(raw) > MAX_ID):
         raise InvalidInput(_("Curseur invalide : un entier est attendu."), field="since")
     since = int(raw) if raw else None
     etag = f"notes-{session.id}-{notes.stream_version(session)}-{raw}"
@@ -304,7 +330,7 @@ def reorder_notes(slug: str, code: str):
 def merge_note(slug: str, item_id: int):
     data = _json_body()
     into = data.get("into")
-    if isinstance(into, bool) or not isinstance(into, int):
+    if isinstance(into, bool) or not isinstance(into, int) or not 0 < into <= MAX_ID:
         raise InvalidInput(_("« into » : l'identifiant de l'élément à garder est attendu."), field="into")
     return _no_store(jsonify(_with_photo_urls(notes.merge(g.event, item_id, into, current_user._get_current_object()))))
 
@@ -351,6 +377,7 @@ def add_photo(slug: str, code: str):
     if request.mimetype != "multipart/form-data":
         return _error(415, _("Envoyez la photo en multipart/form-data."))
     form, files = request.form, request.files
+    _refuse_nul(form.to_dict(flat=False))
     client_id = form.get("client_id")
     if notes_domain.valid_client_id(client_id):
         replayed = notes.replayed(g.event.id, client_id)
@@ -377,3 +404,10 @@ def add_photo(slug: str, code: str):
     if not saved.created:  # the same client_id stored meanwhile by a concurrent retry: keep its file only
         photos.delete(g.event.id, photo["file"])
     return _no_store(jsonify(_with_photo_urls(saved.item)), 201 if saved.created else 200)
+
+
+# --------------------------------------------------------------------------- the OpenAPI document
+
+from forum_app.api import openapi  # noqa: E402 (the document describes the routes above)
+
+openapi.register(bp)  # GET /api/v1/openapi.json (public), endpoint api.openapi

@@ -78,3 +78,20 @@ class StaffInvitation(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class LoginThrottle(db.Model):
+    """Failed password logins for one e-mail address, and the lock they led to (see auth/lockout.py).
+
+    Keyed by an HMAC of the normalised address, not by user: an unknown address is counted and
+    locked exactly like a real account (the answer must not tell which addresses exist), and no
+    address typed by a stranger is stored in clear. Only rows with a failure or a lock exist; a
+    successful login or an unlock deletes the row.
+    """
+
+    __tablename__ = "login_throttle"
+
+    email_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(default=0)
+    failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first failure of the window
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -9,6 +10,8 @@ from flask import current_app
 from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from forum_app import clock
+from forum_app.auth import lockout
 from forum_app.auth.models import EVENT_ROLES, EventRole, User
 from forum_app.errors import InvalidInput
 from forum_app.extensions import db
@@ -39,8 +42,13 @@ def ensure_user(
     event: Event | None = None,
     role: str | None = None,
     is_admin: bool = False,
+    actor=None,
+    audited: bool = False,
 ) -> User:
-    """Create the account, or update password, name and role of an existing one."""
+    """Create the account, or update password, name and role of an existing one.
+
+    A change of role or of site administration goes into the staff journal when `actor` (who
+    gives it) is named or `audited` is set (the command line: no actor)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
         raise InvalidInput(_("Adresse e-mail invalide."), field="email")
@@ -51,6 +59,8 @@ def ensure_user(
     if role is not None and role not in EVENT_ROLES:
         raise InvalidInput(_("Rôle inconnu."), field="role")
     user = find_user(email)
+    before_role = user.role_at(event.id) if user is not None and event is not None else None
+    before_admin = bool(user is not None and user.is_admin)
     if user is None:
         user = User(email=email, name=name, password_hash="")
         db.session.add(user)
@@ -64,13 +74,17 @@ def ensure_user(
             existing.role = role
         else:
             user.roles.append(EventRole(event_id=event.id, role=role))
+    if actor is not None or audited:
+        from forum_app.audit import actions as audit
+
+        db.session.flush()  # a new account's id
+        audit.role_given(event, user, actor, before_role, before_admin)
     db.session.commit()
     return user
 
 
 # --- Login (staff screens) ---
 
-@cache
 @cache
 def _dummy_hash() -> str:
     """Checked when the e-mail is unknown (or has no password yet), so every failure takes the
@@ -87,6 +101,50 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.check_password(password or "") or not user.active:
         return None
     return user
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a login form post led to: the account (success), or a refusal, locked or not."""
+
+    user: User | None
+    locked_until: datetime | None = None  # the address is locked until then (aware UTC)
+
+
+def log_in(email: str, password: str) -> LoginAttempt:
+    """`authenticate`, with the lockout of repeated failures (auth/lockout.py).
+
+    While an address is locked its password is not even compared: the right one is refused
+    too. Known and unknown addresses, locked or not, take one hash check and get the same answers.
+    """
+    key = lockout.email_key(email)
+    now = clock.now()
+    until = lockout.locked_until(key, now)
+    if until is not None:
+        check_password_hash(_dummy_hash(), password or "")  # the same time as a real check
+        return LoginAttempt(None, until)
+    user = authenticate(email, password)
+    if user is not None:
+        lockout.forget(key)
+        return LoginAttempt(user)
+    until = lockout.record_failure(key, now)
+    if until is not None:
+        known = find_user(email or "")
+        # Who, never what was typed as the password (nor, for unknown addresses, what was typed at all).
+        who = f"account {known.id} <{known.email}>" if known else f"unknown address (key {key[:12]})"
+        current_app.logger.warning(
+            "login locked until %s for %s after %d failed passwords",
+            until.isoformat(timespec="seconds"), who, current_app.config["LOGIN_LOCKOUT_ATTEMPTS"],
+        )
+    return LoginAttempt(None, until)
+
+
+def unlock_login(email: str) -> bool:
+    """Lift the lock (and forget the failures) of an address: True when it had any. Commits."""
+    unlocked = lockout.unlock(lockout.email_key(email))
+    if unlocked:
+        current_app.logger.warning("login unlocked for %s", normalise_email(email))
+    return unlocked
 
 
 def safe_next_path(target: str | None) -> str | None:

@@ -1,6 +1,9 @@
 """Staff login and logout, and the staff home listing the events one works on."""
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,11 +17,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from forum_app import clock
 from forum_app.admin.rapporteur_forms import ChoosePasswordForm
 from forum_app.auth import services
 from forum_app.auth.forms import LoginForm
 from forum_app.errors import DomainError
 from forum_app.extensions import limiter
+from forum_app.i18n import format_clock, local_time
 from forum_app.notes import rapporteurs
 
 bp = Blueprint("auth", __name__)
@@ -42,19 +47,40 @@ def login():
         form.next.data = services.safe_next_path(request.args.get("next")) or ""
         if current_user.is_authenticated:
             return redirect(form.next.data or _landing(current_user))
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user, remember=False)
-            flash(_("Bonjour %(name)s, vous êtes connecté·e.", name=user.name or user.email), "success")
-            return redirect(services.safe_next_path(form.next.data) or _landing(user))
-        form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect."))
-        status = 401
+        attempt = services.log_in(form.email.data, form.password.data)
+        if attempt.user is not None:
+            login_user(attempt.user, remember=False)
+            flash(_("Bonjour %(name)s, vous êtes connecté·e.", name=attempt.user.name or attempt.user.email), "success")
+            return redirect(services.safe_next_path(form.next.data) or _landing(attempt.user))
+        if attempt.locked_until is not None:
+            # The same words for every address, known or not: they tell nobody which accounts exist.
+            form.form_errors.append(_locked_message(attempt.locked_until))
+            status, headers = 429, {"Retry-After": str(_seconds_until(attempt.locked_until))}
+        else:
+            form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect."))
+            status = 401
     elif request.method == "POST":
         status = 422
     form.password.data = ""
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
+
+
+def _seconds_until(moment) -> int:
+    return max(1, math.ceil((moment - clock.now()).total_seconds()))
+
+
+def _locked_message(until) -> str:
+    """'… Réessayez à partir de 14 h 31 …' in the site's time zone, rounded up to the minute."""
+    local = local_time(until, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return _(
+        "Trop d'échecs de connexion : par sécurité, ce compte est temporairement verrouillé. "
+        "Réessayez à partir de %(time)s, ou demandez à l'équipe d'organisation de le débloquer.",
+        time=format_clock(local),
+    )
 
 
 @bp.errorhandler(429)

@@ -31,9 +31,11 @@ from qrcode.util import MODE_ALPHA_NUM, QRData
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from forum_app.audit import actions as audit
 from forum_app.badges import domain
 from forum_app.badges.models import BadgeKey
 from forum_app.clock import now as clock_now
+from forum_app.db import MAX_ID
 from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event
@@ -151,6 +153,8 @@ _REGISTRATION_AT_THE_DOOR = (
 
 
 def _registration_at_the_door(registration_id: int) -> Registration | None:
+    if not 0 < registration_id <= MAX_ID:  # no row has it (and PostgreSQL refuses to compare it)
+        return None
     return db.session.execute(_REGISTRATION_AT_THE_DOOR, {"id": registration_id}).unique().scalar_one_or_none()
 
 
@@ -218,13 +222,16 @@ def revoked_serials(event: Event) -> dict[int, int]:
     return {registration_id: serial for registration_id, serial in rows}
 
 
-def reissue(registration: Registration) -> Registration:
+def reissue(registration: Registration, *, actor=None) -> Registration:
     """A new badge for the person: the serial goes up (every older badge now reads "revoked")
-    and the badge counts as not yet printed."""
+    and the badge counts as not yet printed. `actor`: the organiser (recorded in the staff journal)."""
     if registration.badge_serial >= domain.LIMITS["serial"]:
         raise InvalidInput(_l("Ce badge a été réédité trop de fois."))
+    before = registration.badge_serial
     registration.badge_serial += 1
     registration.badge_printed_at = None
+    if actor is not None:
+        audit.badge_reissued(registration, actor, before)
     db.session.commit()
     return registration
 

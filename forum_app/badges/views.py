@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 
 from forum_app.badges import services
 from forum_app.programme.services import get_event
@@ -116,7 +117,7 @@ def registration_badge_pdf(slug: str, registration_id: int):
 @event_role_required("organiser")
 def reissue(slug: str, registration_id: int):
     event = g.event
-    registration = services.reissue(services.registration_by_id(event, registration_id))
+    registration = services.reissue(services.registration_by_id(event, registration_id), actor=current_user)
     flash(
         _("Nouveau badge pour %(name)s : l'ancien badge ne permet plus d'entrer.", name=registration.full_name),
         "success",

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from forum_app import clock
+from forum_app.audit import actions as audit
 from forum_app.badges import domain as badge_domain
 from forum_app.badges import services as badges
 from forum_app.checkin import domain
@@ -371,6 +372,7 @@ def undo_check_in(event: Event, checkin_id: int, user) -> CheckIn:
     for item in rows:
         item.undone_at = moment
         item.undone_by_id = getattr(user, "id", None)
+    audit.checkin_undone(event, row, rows, user)
     db.session.commit()
     return row
 

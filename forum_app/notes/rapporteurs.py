@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from forum_app import clock, i18n, mail
+from forum_app.audit import actions as audit
 from forum_app.auth.models import EventRole, StaffInvitation, User
 from forum_app.auth.services import MIN_PASSWORD_LENGTH, find_user, normalise_email
 from forum_app.db import begin_write
@@ -295,11 +296,16 @@ def invite(event: Event, email: str, name: str, *, by: User | None = None) -> In
         raise InvalidInput(_("Indiquez le nom de la personne (200 caractères au plus)."), field="name")
     begin_write(db.session)
     try:
+        known = find_user(email)
+        before_role = known.role_at(event.id) if known is not None else None
         invitation, token, user, created = _invite(event, email, name, by)
     except DomainError:
         db.session.rollback()
         raise
     try:
+        if by is not None:  # the staff journal (the new account's id comes with the flush)
+            db.session.flush()
+            audit.rapporteur_invited(event, user, by, created=created, before_role=before_role)
         db.session.commit()
     except IntegrityError:  # the same address invited twice at the same instant (PostgreSQL)
         db.session.rollback()
@@ -353,6 +359,8 @@ def resend(event: Event, user_id: int, *, by: User | None = None) -> Invitation:
         db.session.rollback()
         raise
     invitation, token = _issue(user, event, by, clock.now())
+    if by is not None:
+        audit.rapporteur_invited(event, user, by, created=False, before_role=ROLE, resent=True)
     db.session.commit()
     return _result(user, event, invitation, token, created=False)
 
@@ -394,8 +402,9 @@ def _reported_session(event: Event, session_id) -> Session:
     return session
 
 
-def assign(event: Event, user_id: int, session_id: int) -> tuple[Session, bool]:
-    """Let the rapporteur write the notes of this session. (session, False) when it already was theirs."""
+def assign(event: Event, user_id: int, session_id: int, *, actor=None) -> tuple[Session, bool]:
+    """Let the rapporteur write the notes of this session. (session, False) when it already was theirs.
+    `actor`: the organiser (recorded in the staff journal)."""
     user = get_rapporteur(event, user_id)
     session = _reported_session(event, session_id)
     if session.kind in NOT_REPORTED_KINDS:
@@ -407,6 +416,8 @@ def assign(event: Event, user_id: int, session_id: int) -> tuple[Session, bool]:
     if exists is not None:
         return session, False
     db.session.add(RapporteurAssignment(user_id=user.id, session_id=session.id))
+    if actor is not None:
+        audit.session_assignment_changed(event, user, session, actor, assigned=True)
     try:
         db.session.commit()
     except IntegrityError:  # assigned by someone else at the same instant: the same result
@@ -415,8 +426,9 @@ def assign(event: Event, user_id: int, session_id: int) -> tuple[Session, bool]:
     return session, True
 
 
-def unassign(event: Event, user_id: int, session_id: int) -> tuple[Session, bool]:
-    """The rapporteur no longer writes this session's notes (what they wrote stays). False: it was not theirs."""
+def unassign(event: Event, user_id: int, session_id: int, *, actor=None) -> tuple[Session, bool]:
+    """The rapporteur no longer writes this session's notes (what they wrote stays). False: it was not theirs.
+    `actor`: the organiser (recorded in the staff journal)."""
     user = get_rapporteur(event, user_id)
     session = _reported_session(event, session_id)
     removed = db.session.execute(
@@ -424,13 +436,15 @@ def unassign(event: Event, user_id: int, session_id: int) -> tuple[Session, bool
             RapporteurAssignment.user_id == user.id, RapporteurAssignment.session_id == session.id
         )
     ).rowcount
+    if removed and actor is not None:
+        audit.session_assignment_changed(event, user, session, actor, assigned=False)
     db.session.commit()
     return session, bool(removed)
 
 
-def remove_role(event: Event, user_id: int) -> User:
+def remove_role(event: Event, user_id: int, *, actor=None) -> User:
     """The person is no longer a rapporteur of this event: role, sessions and unused links go; the account
-    (maybe used at other events) and the notes they wrote stay."""
+    (maybe used at other events) and the notes they wrote stay. `actor`: the organiser (staff journal)."""
     user = get_rapporteur(event, user_id)
     now = clock.now()
     session_ids = db.select(Session.id).where(Session.event_id == event.id).scalar_subquery()
@@ -451,6 +465,8 @@ def remove_role(event: Event, user_id: int) -> User:
     for role in list(user.roles):
         if role.event_id == event.id:
             user.roles.remove(role)
+    if actor is not None:
+        audit.role_removed(event, user, actor, ROLE)
     db.session.commit()
     return user
 

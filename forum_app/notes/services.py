@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from forum_app import clock
 from forum_app.checkin.domain import parse_scanned_at
-from forum_app.db import begin_write
+from forum_app.db import MAX_ID, begin_write
 from forum_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.notes import domain
@@ -189,6 +189,8 @@ def _attribution(session: Session, attribution: domain.Attribution) -> domain.At
     """A person picked from the session's people: their programme details, unless typed otherwise."""
     if attribution.person_id is None:
         return attribution
+    if attribution.person_id > MAX_ID:  # no row has it (and PostgreSQL refuses to compare it)
+        raise _invalid([domain.Problem("attribution", "bad_attribution")])
     person = db.session.scalar(
         db.select(Person)
         .join(SessionPerson, SessionPerson.person_id == Person.id)

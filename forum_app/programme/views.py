@@ -1,10 +1,8 @@
 """Public programme pages (no login): the programme, a session, the personal agenda, offline support."""
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from datetime import date, datetime, tzinfo
-from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -17,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask import session as flask_session
@@ -32,7 +29,6 @@ from forum_app.programme.models import SESSION_KINDS, Event, Track
 bp = Blueprint("programme", __name__)
 
 PAGE_CACHE_CONTROL = "no-cache"  # pages change: always revalidate (cheap thanks to the ETag)
-STATIC_MAX_AGE = 365 * 24 * 3600  # versioned static files (?v=<hash>) never change under one URL
 # The scripts and stylesheet every public page loads: their versions are part of the pages' ETags.
 PAGE_ASSETS = ("css/app.css", "js/offline.js", "js/agenda.js")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -137,15 +133,12 @@ def my_programme(slug: str):
 
 @bp.get("/sw.js")
 def service_worker():
-    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="application/javascript", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return web.send_static("js/sw.js", "no-cache")
 
 
 @bp.get("/favicon.ico")
 def favicon():
-    response = send_from_directory(current_app.static_folder, "img/icon.svg", mimetype="image/svg+xml", max_age=86400)
-    return response
+    return web.send_static("img/icon.svg", "public, max-age=86400")
 
 
 # --- Helpers shared by the public pages ---
@@ -238,22 +231,8 @@ def _cache_headers(response: Response, etag: str) -> Response:
 
 # --- Template helpers (available to every template, staff screens included) ---
 
-_asset_versions: dict[str, tuple[float, str]] = {}
-
-
-@bp.app_template_global()
-def asset_url(filename: str) -> str:
-    """URL of a static file with a content hash (?v=...), so it can be cached for a year."""
-    path = Path(current_app.static_folder or "") / filename
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return url_for("static", filename=filename)
-    known = _asset_versions.get(filename)
-    if known is None or known[0] != mtime:
-        known = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:10])
-        _asset_versions[filename] = known
-    return url_for("static", filename=filename, v=known[1])
+# asset_url() (a template global): forum_app/web.py, with the static files' routes and cache lifetimes.
+asset_url = web.asset_url
 
 
 def _assets_key() -> str:
@@ -302,18 +281,6 @@ def _translated(table: dict) -> dict[str, str]:
 
 bp.add_app_template_global(labels.role_group_label, "role_group_label")
 bp.add_app_template_global(domain.person_details, "person_details")
-
-
-@bp.after_app_request
-def static_caching(response: Response) -> Response:
-    """Versioned static files are cached for a year; text ones are handed to web.py's gzip."""
-    if request.endpoint != "static" or response.status_code != 200:
-        return response
-    if request.args.get("v"):
-        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
-    if response.direct_passthrough and (response.mimetype or "").startswith(web.COMPRESSIBLE):
-        response.direct_passthrough = False  # runs before web.compress (hooks run in reverse order)
-    return response
 
 
 # --- Machine-readable exports (c3voc/frab schedule, iCalendar): see imports.py and interop.py ---

@@ -187,7 +187,7 @@ def _with_delegation(person: csv_import.PersonRow, name: str) -> csv_import.Pers
 
 
 def import_delegation(
-    event: Event, people: Sequence[csv_import.PersonRow], *, notify: bool = True
+    event: Event, people: Sequence[csv_import.PersonRow], *, notify: bool = True, actor=None
 ) -> ImportResult:
     """Register checked rows (see check_file) in one transaction: everyone, or nobody."""
     if not people:
@@ -229,7 +229,12 @@ def import_delegation(
             for person in people
         ]
         outcomes = services.register_many(
-            event, inputs, source="import", labels=[_("Ligne %(line)d", line=p.line) for p in people], notify=notify
+            event,
+            inputs,
+            source="import",
+            labels=[_("Ligne %(line)d", line=p.line) for p in people],
+            notify=notify,
+            actor=actor,
         )
     except BaseException:
         db.session.rollback()
@@ -248,11 +253,13 @@ def _forget(delegations: list[Delegation]) -> None:
     db.session.commit()
 
 
-def import_file(event: Event, data: bytes, *, delegation_id: int | None = None, notify: bool = True) -> ImportResult:
+def import_file(
+    event: Event, data: bytes, *, delegation_id: int | None = None, notify: bool = True, actor=None
+) -> ImportResult:
     """Check the whole file, then register everyone in it: all or nothing."""
     delegation = services.get_delegation(event, delegation_id) if delegation_id is not None else None
     checked = check_file(event, data, delegation=delegation)
-    result = import_delegation(event, checked.validation.people, notify=notify)
+    result = import_delegation(event, checked.validation.people, notify=notify, actor=actor)
     result.notes = checked.notes
     return result
 

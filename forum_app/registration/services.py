@@ -35,6 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from forum_app import clock
+from forum_app.audit import actions as audit
+from forum_app.audit import services as audit_log
 from forum_app.errors import Conflict, InvalidInput, NotFound
 from forum_app.db import begin_write
 from forum_app.extensions import db
@@ -534,7 +536,9 @@ def _welcome_kind(registration: Registration) -> str:
     return "received" if registration.status == "pending" else "confirmed"
 
 
-def register(event: Event, data: RegistrationInput, *, source: str = "form", now: datetime | None = None) -> RegistrationOutcome:
+def register(
+    event: Event, data: RegistrationInput, *, source: str = "form", now: datetime | None = None, actor=None
+) -> RegistrationOutcome:
     """Register one person; seats or waiting-list places for their workshops; emails them.
 
     Raises InvalidInput (with per-field problems) for bad data, overlapping workshops, registration
@@ -542,6 +546,7 @@ def register(event: Event, data: RegistrationInput, *, source: str = "form", now
 
     `source`: "form" (the person themself: consent and the registration window apply, and the
     approval mode makes it pending), "import" or "desk" (an organiser: confirmed at once).
+    `actor`: the organiser registering the person at the desk (recorded in the staff journal).
     """
     moment = now or clock.now()
     person, chosen, problems = check(event, data, source=source, now=moment)
@@ -565,6 +570,8 @@ def register(event: Event, data: RegistrationInput, *, source: str = "form", now
         db.session.flush()
         registration_id, kind = registration.id, _welcome_kind(registration)
         waitlisted = [seat.session.code for seat in seats if seat.status == SEAT_WAITLISTED]
+        if actor is not None:
+            audit.registration_created_at_desk(registration, actor, [seat.session.code for seat in seats], waitlisted)
         db.session.commit()
     except IntegrityError:
         # A double-clicked submit (or the same address at the same moment): one registration.
@@ -585,6 +592,7 @@ def register_many(
     labels: Sequence[str] | None = None,
     notify: bool = True,
     now: datetime | None = None,
+    actor=None,
 ) -> list[RegistrationOutcome]:
     """All or nothing: check every entry (and duplicates among them or with people already
     registered), then register them all in one transaction, in the order given.
@@ -651,6 +659,8 @@ def register_many(
             waitlisted = [seat.session.code for seat in seats if seat.status == SEAT_WAITLISTED]
             outcomes.append(RegistrationOutcome(registration=registration, created=True, waitlisted_codes=waitlisted))
             welcome.append((_welcome_kind(registration), registration.id))
+        if actor is not None:  # an organiser's import: one entry in the staff journal
+            audit.registrations_imported(event, [o.registration for o in outcomes], actor)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -722,12 +732,16 @@ def change_email(registration: Registration, email: str) -> Registration:
     return registration
 
 
-def edit_by_organiser(registration: Registration, data: RegistrationInput) -> Registration:
+def edit_by_organiser(registration: Registration, data: RegistrationInput, *, actor=None) -> Registration:
     """An organiser's edit of address, details and workshops: all of it, or nothing.
 
     Every part is checked before anything is written, so a refused workshop choice can no longer
     leave a new address saved behind it. (Only a race — the person cancelling in the same
-    instant — can still stop the workshop change after the details are saved.)"""
+    instant — can still stop the workshop change after the details are saved.)
+
+    `actor` (the organiser): the staff journal gets a "registration.edit" entry with the details'
+    first write when address or details change, and a "registration.workshops" entry with the
+    workshops' own commit when they change: each entry is saved with the change it describes."""
     if registration.anonymised_at is not None:
         raise Conflict(gettext("Ces données ont été effacées."))
     problems: list[domain.Problem] = []
@@ -738,7 +752,7 @@ def edit_by_organiser(registration: Registration, data: RegistrationInput) -> Re
         other = _by_email_key(registration.event_id, domain.email_key(clean_email))
         if other is not None and other.id != registration.id:
             problems.append(domain.Problem("email", N_("Une autre inscription utilise déjà cette adresse.")))
-    _, person_problems = domain.check_person(_person_input(data), check_email=False)
+    clean_person, person_problems = domain.check_person(_person_input(data), check_email=False)
     problems += person_problems
     delegation_problem = _delegation_problem(registration.event, data.delegation_id)
     if delegation_problem:
@@ -750,11 +764,16 @@ def edit_by_organiser(registration: Registration, data: RegistrationInput) -> Re
         problems += domain.check_workshop_choice(wanted_codes, _slots(registration.event).values())[1]
     if problems:
         raise RegistrationInvalid(problems, what=gettext("La modification"))
+    if actor is not None and clean_person is not None:
+        after = {name: getattr(clean_person, name) for name in audit.REGISTRATION_FIELDS if name not in ("email", "delegation")}
+        new_delegation = db.session.get(Delegation, data.delegation_id) if data.delegation_id is not None else None
+        after.update(email=clean_email, delegation=new_delegation.name if new_delegation is not None else None)
+        audit.registration_edited(registration, actor, audit.registration_values(registration), after)
     if clean_email != registration.email:
         change_email(registration, clean_email)
     update_details(registration, data)
     if workshops_change:
-        change_workshops(registration, wanted_codes)
+        change_workshops(registration, wanted_codes, actor=actor)
     return registration
 
 
@@ -770,8 +789,9 @@ def _lock_registration(registration: Registration, extra_session_ids: Iterable[i
     return locked
 
 
-def change_workshops(registration: Registration, codes: list[str]) -> list[WorkshopSeat]:
-    """Replace the person's workshop choices; freed seats go to the first person waiting."""
+def change_workshops(registration: Registration, codes: list[str], *, actor=None) -> list[WorkshopSeat]:
+    """Replace the person's workshop choices; freed seats go to the first person waiting.
+    `actor`: the organiser making the change (recorded in the staff journal); None: the person."""
     _require_holding(registration)
     slots = _slots(registration.event)
     chosen, problems = domain.check_workshop_choice(codes, slots.values())
@@ -796,6 +816,9 @@ def change_workshops(registration: Registration, codes: list[str]) -> list[Works
     promoted = _promoted_ids(_promote(freed))
     registration_id = registration.id
     newly_waiting = any(seat.status == SEAT_WAITLISTED for seat in added)
+    if actor is not None and (change.added or change.dropped):
+        waiting = [seat.session.code for seat in added if seat.status == SEAT_WAITLISTED]
+        audit.workshops_changed(registration, actor, list(current), change.kept + change.added, waiting)
     db.session.commit()
     if change.added or change.dropped:
         _notify("waitlisted" if newly_waiting else "workshops_changed", registration_id)
@@ -814,7 +837,7 @@ def on_capacity_changed(session: Session) -> list[WorkshopSeat]:
     return seats
 
 
-def confirm(registration: Registration) -> Registration:
+def confirm(registration: Registration, *, actor=None) -> Registration:
     """Confirm a pending registration (approval mode). A cancelled or rejected one is taken back:
     its workshops are asked for again, at the end of each waiting list unless a place is free."""
     if registration.anonymised_at is not None:
@@ -822,6 +845,7 @@ def confirm(registration: Registration) -> Registration:
     if registration.status == "confirmed":
         return registration
     moment = clock.now()
+    before = registration.status
     promoted: list[tuple[int, int]] = []
     if registration.status == "pending":
         registration.status = "confirmed"
@@ -839,6 +863,8 @@ def confirm(registration: Registration) -> Registration:
             seat.requested_at = moment
         promoted = _promoted_ids(_promote(locked.values(), skip_registration_id=registration.id))
     registration_id = registration.id
+    if actor is not None:
+        audit.registration_status_changed(registration, actor, before)
     db.session.commit()
     _notify_promoted(promoted)
     _notify("confirmed", registration_id)
@@ -858,30 +884,37 @@ def _release(registration: Registration, status: str) -> list[tuple[int, int]] |
     return _promoted_ids(_promote(locked.values()))
 
 
-def reject(registration: Registration) -> Registration:
+def reject(registration: Registration, *, actor=None) -> Registration:
     """Refuse a registration (approval mode); its places go to the people waiting."""
     if registration.status == "rejected":
         return registration
     if registration.status not in ACTIVE_STATUSES or registration.anonymised_at is not None:
         raise Conflict(gettext("Cette inscription est annulée : elle ne peut pas être refusée."))
+    before = registration.status
     promoted = _release(registration, "rejected")
     if promoted is None:
         return registration
     registration_id = registration.id
+    if actor is not None:
+        audit.registration_status_changed(registration, actor, before)
     db.session.commit()
     _notify("rejected", registration_id)
     _notify_promoted(promoted)
     return registration
 
 
-def cancel(registration: Registration) -> Registration:
-    """Cancel; frees the seats (promoting waiting people) and revokes the badge."""
+def cancel(registration: Registration, *, actor=None) -> Registration:
+    """Cancel; frees the seats (promoting waiting people) and revokes the badge.
+    `actor`: the organiser cancelling (recorded in the staff journal); None: the person themself."""
     if registration.status not in ACTIVE_STATUSES:
         return registration
+    before = registration.status
     promoted = _release(registration, "cancelled")
     if promoted is None:
         return registration
     registration_id = registration.id
+    if actor is not None:
+        audit.registration_status_changed(registration, actor, before)
     db.session.commit()
     _notify("cancelled", registration_id)
     _notify_promoted(promoted)
@@ -894,24 +927,54 @@ def resend_link(registration: Registration) -> None:
     _notify("link_resent", registration.id)
 
 
+def anonymise(registration: Registration, moment: datetime, *, organisation: str = "", trails: bool = True) -> None:
+    """Wipe what identifies the person, in the caller's transaction (no commit): names, email,
+    organisation (or the stand-in `organisation` that keeps the count of organisations), job title,
+    accessibility needs, the magic link's secret (the link and the badge stop working). Status,
+    category, territory, delegation and seats stay: the figures survive. `trails`: also redact what
+    names them elsewhere, the staff journal's entries and the answers stored with their check-ins
+    (the purge of a whole event does both in one pass instead). Shared by `erase` (one person, at
+    their request) and the purge of an event's personal data (forum_app/maintenance/purge.py)."""
+    registration.first_name = ""
+    registration.last_name = ERASED_LAST_NAME
+    registration.email = f"anonyme-{registration.id}@invalid"
+    registration.email_key = registration.email
+    registration.organisation = organisation
+    registration.job_title = ""
+    registration.accessibility_needs = ""
+    # A fresh secret nobody ever receives (and a shape the link pages refuse): the old link is dead.
+    registration.access_token = "erased-" + secrets.token_urlsafe(32)
+    registration.anonymised_at = moment
+    if trails:
+        audit_log.redact_registration(registration.id)  # the staff journal's entries about them lose the names
+        _redact_checkin_answers(registration.id)
+
+
+def _redact_checkin_answers(registration_id: int) -> int:
+    """A scan's stored answer (replayed to a station that retries) copies the person's name,
+    organisation and job title: they go, the rest of the answer stays."""
+    from forum_app.checkin.models import CheckIn
+    from forum_app.maintenance.domain import scrub_checkin_answer
+
+    rows = db.session.execute(
+        sa.select(CheckIn.id, CheckIn.answer).where(CheckIn.registration_id == registration_id)
+    ).all()
+    changed = [(row_id, scrub_checkin_answer(answer)) for row_id, answer in rows]
+    for row_id, answer in changed:
+        if answer is not None:
+            db.session.execute(sa.update(CheckIn).where(CheckIn.id == row_id).values(answer=answer))
+    return sum(answer is not None for _, answer in changed)
+
+
 def erase(registration: Registration) -> None:
     """Anonymise the person (GDPR erasure); the counts (category, territory, seats) stay."""
     if registration.anonymised_at is not None:
         return
     promoted = (_release(registration, "cancelled") if registration.status in ACTIVE_STATUSES else None) or []
     moment = clock.now()
-    registration.first_name = ""
-    registration.last_name = ERASED_LAST_NAME
-    registration.email = f"anonyme-{registration.id}@invalid"
-    registration.email_key = registration.email
-    registration.organisation = ""
-    registration.job_title = ""
-    registration.accessibility_needs = ""
-    # A fresh secret nobody ever receives (and a shape the link pages refuse): the old link is dead.
-    registration.access_token = "erased-" + secrets.token_urlsafe(32)
+    anonymise(registration, moment)
     registration.status = "cancelled"
     registration.cancelled_at = registration.cancelled_at or moment
-    registration.anonymised_at = moment
     db.session.commit()
     _notify_promoted(promoted)
 
@@ -982,20 +1045,14 @@ def load_for_mail(registration_id: int) -> Registration | None:
 
 
 def erase_expired(today: date) -> dict[str, int]:
-    """Erase the people of every event whose retention period is over (see domain.RETENTION_MONTHS).
+    """Erase the personal data of every event whose retention period is over (see
+    domain.RETENTION_MONTHS): the whole purge of forum_app/maintenance/purge.py (registrations
+    anonymised with their status kept, so the figures survive, and the event's other personal data).
 
-    Returns how many were erased per event slug. Safe to run every night: already-erased people
-    are skipped.
+    Returns how many registrations were erased per event slug. Safe to run every night: what is
+    already erased is skipped.
     """
-    erased: dict[str, int] = {}
-    for event in db.session.scalars(db.select(Event).order_by(Event.end_date)):
-        if not domain.erasure_due(event.end_date, today):
-            continue
-        people = db.session.scalars(
-            db.select(Registration).filter_by(event_id=event.id, anonymised_at=None).order_by(Registration.id)
-        ).all()
-        for registration in people:
-            erase(registration)
-        if people:
-            erased[event.slug] = len(people)
-    return erased
+    from forum_app.maintenance import purge  # the purge builds on `anonymise` above
+
+    results = purge.purge_expired(today)
+    return {slug: result.erased["registration"] for slug, result in results.items() if result.erased["registration"]}

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
+from forum_app.audit import actions as audit
 from forum_app.errors import Conflict, InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.notes import domain as notes_domain
@@ -398,6 +399,7 @@ def record_consent(event: Event, note_id: int, user, state: str, comment: str = 
     report = services.lock_report(event)
     found = _current(event, note.id, report)
     approval = _approval_row(report, note.id)
+    before = approval.state if approval is not None else None
     if approval is None:
         approval = QuoteApproval(report_id=report.id, note_item_id=note.id)
         db.session.add(approval)
@@ -412,6 +414,7 @@ def record_consent(event: Event, note_id: int, user, state: str, comment: str = 
     approval.recorded_by_id = user.id
     approval.updated_at = moment
     services.touch(report, user)
+    audit.consent_recorded(event, approval, user, before, found.item.attribution)
     db.session.commit()
     return approval
 

@@ -1,10 +1,14 @@
 /* Service worker, served at /sw.js (scope: the whole site).
    Public pages: network first, the last copy on the device when the network fails or stalls.
-   Versioned static files (?v=hash): cache first. Anything sent with Cache-Control: no-store
+   Static files of a release (/static/r/<digest>/<path>, what asset_url() gives, and the ES
+   modules they import by relative paths): cache first, kept only when sent `immutable` (a file
+   of another release is sent briefly cacheable: never kept); when such a file is neither on the
+   device nor reachable, the device's copy of the same file from another release stands in (a
+   page kept before a deploy still shows styled). Anything sent with Cache-Control: no-store
    (staff screens, login) is never kept.
    The door check-in station (/e/<slug>/checkin) works offline too: its page (sent `private,
-   no-cache`) is kept like the attendee's own space, and the ES modules it imports without a ?v=
-   (static/js/checkin/*, static/vendor/*) are network first with the device's copy as fallback.
+   no-cache`) is kept like the attendee's own space; modules loaded without a release
+   (/static/js/checkin/*, /static/vendor/*) are network first with the device's copy as fallback.
    The station asks for all of it to be kept on its first visit (message "keep-station"), before
    this worker ever saw those requests. API calls (/api/...) are never intercepted: the station's
    kit and queue live in IndexedDB (static/js/checkin/store.js).
@@ -39,7 +43,9 @@ var PERSONAL_PAGE = /^\/e\/[^/]+\/me\/[^/.]+$/;
 var STATION_PAGE = /^\/e\/[^/]+\/checkin$/;
 /* The rapporteur's capture page: a staff page kept on this device (`private`), like the station. */
 var NOTES_PAGE = /^\/e\/[^/]+\/notes\/[^/.]+$/;
-/* Static files a page imports without a version (ES module imports are relative paths). */
+/* A release's static files: /static/r/<digest>/<path> (forum_app/web.py). */
+var RELEASE_FILE = /^\/static\/r\/[^/]+\/(.+)$/;
+/* Static files loaded without a release (the release's modules import each other relatively). */
 var MODULE_FILES = /^\/static\/(js\/checkin|js\/notes|vendor)\//;
 /* The rapporteurs' photos: immutable names, sent `private` to staff only. */
 var NOTES_PHOTO = /^\/e\/[^/]+\/notes\/photos\/[^/]+$/;
@@ -62,7 +68,7 @@ self.addEventListener('fetch', function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.indexOf('/static/') === 0) {
-    if (url.searchParams.has('v')) event.respondWith(cacheFirst(request, url));
+    if (versioned(url)) event.respondWith(cacheFirst(request, url));
     else if (MODULE_FILES.test(url.pathname)) event.respondWith(networkFirstFile(event, request));
     return;
   }
@@ -81,17 +87,47 @@ function cacheable(response, personal) {
     !/no-store/.test(control) && (personal || !/private/.test(control));
 }
 
+/* A file that never changes under its URL: a release's (/static/r/<digest>/...) or, from pages
+   kept before releases had digests, one with ?v=<hash>. */
+function versioned(url) {
+  return RELEASE_FILE.test(url.pathname) || url.searchParams.has('v');
+}
+
+/* The file a versioned URL names, whatever its release: "css/app.css". */
+function fileOf(url) {
+  var release = RELEASE_FILE.exec(url.pathname);
+  return release ? release[1] : url.pathname.replace(/^\/static\//, '');
+}
+
+function immutable(response) {
+  return cacheable(response) && /immutable/.test(response.headers.get('Cache-Control') || '');
+}
+
 function cacheFirst(request, url) {
   return caches.open(ASSETS).then(function (cache) {
     return cache.match(request, { ignoreVary: true }).then(function (hit) {
       if (hit) return hit;
       return fetch(request).then(function (response) {
-        if (cacheable(response)) {
+        if (immutable(response)) {
           cache.put(request, response.clone()).then(function () { return dropOlderVersions(cache, url); });
         }
         return response;
+      }).catch(function (error) {
+        return anyVersionOf(cache, url).then(function (near) {
+          if (near) return near;
+          throw error;
+        });
       });
     });
+  });
+}
+
+/* Offline, a page of an earlier release asks for its files: the device's copy from another release. */
+function anyVersionOf(cache, url) {
+  var file = fileOf(url);
+  return cache.keys().then(function (keys) {
+    var key = keys.find(function (k) { return fileOf(new URL(k.url)) === file; });
+    return key ? cache.match(key, { ignoreVary: true }) : null;
   });
 }
 
@@ -110,10 +146,11 @@ function photoCacheFirst(request) {
 }
 
 function dropOlderVersions(cache, url) {
+  var file = fileOf(url);
   return cache.keys().then(function (keys) {
     keys.forEach(function (key) {
       var known = new URL(key.url);
-      if (known.pathname === url.pathname && known.search !== url.search) cache.delete(key);
+      if (fileOf(known) === file && known.href !== url.href) cache.delete(key);
     });
   });
 }
@@ -182,13 +219,14 @@ self.addEventListener('message', function (event) {
     if (url.origin !== self.location.origin) return null;
     var name = null;
     if (STATION_PAGE.test(url.pathname) || NOTES_PAGE.test(url.pathname)) name = PAGES;
-    else if (url.pathname.indexOf('/static/') === 0) name = url.searchParams.has('v') ? ASSETS : (MODULE_FILES.test(url.pathname) ? MODULES : null);
+    else if (url.pathname.indexOf('/static/') === 0) name = versioned(url) ? ASSETS : (MODULE_FILES.test(url.pathname) ? MODULES : null);
     if (!name) return null;
     return caches.open(name).then(function (cache) {
       return cache.match(url.href, { ignoreVary: true }).then(function (hit) {
         if (hit && name === ASSETS) return null; // versioned: never changes
         return fetch(url.href, { credentials: 'same-origin' }).then(function (response) {
           if (!cacheable(response, name === PAGES) || response.redirected) return null;
+          if (name === ASSETS && !immutable(response)) return null;
           return cache.put(url.href, response).then(function () {
             if (name === ASSETS) return dropOlderVersions(cache, url);
             return null;

@@ -17,6 +17,7 @@ from forum_app.extensions import db
 from forum_app.programme.services import get_event
 from forum_app.registration import services as registration_services
 from forum_app.registration.services import RegistrationInput
+from forum_app.web import asset_url
 
 PASSWORD = "porte-hors-ligne-2019"
 KEPT_ON_DEVICE = """async (paths) => {
@@ -121,12 +122,9 @@ def open_station(new_context, live_server, email: str, name: str) -> Door:
     expect(page.locator("[data-kit]")).to_contain_text("Liste des inscrit")  # the kit is on the device
     expect(door.net).to_have_attribute("data-online", "true")
     # The page and the modules it imports are kept by the service worker (asked by the engine).
-    paths = [
-        f"/e/{live_server.slug}/checkin",
-        "/static/js/checkin/badge.js",
-        "/static/js/checkin/store.js",
-        "/static/vendor/noble-ed25519.js",
-    ]
+    with live_server.app.test_request_context():  # the modules of this release: /static/r/<digest>/...
+        modules = [asset_url(name) for name in ("js/checkin/badge.js", "js/checkin/store.js", "vendor/noble-ed25519.js")]
+    paths = [f"/e/{live_server.slug}/checkin", *modules]
     page.wait_for_function(KEPT_ON_DEVICE, arg=paths, timeout=10_000)
     return door
 

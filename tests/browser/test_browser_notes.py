@@ -16,6 +16,7 @@ from forum_app.extensions import db
 from forum_app.notes.models import NoteItem, RapporteurAssignment
 from forum_app.programme.models import Session
 from forum_app.programme.services import get_event
+from forum_app.web import asset_url
 
 PASSWORD = "rapporteur-hors-ligne-2019"
 BLOCKING = {"serious", "critical"}
@@ -125,10 +126,8 @@ def open_capture(new_context, live_server, email: str, code: str, **overrides) -
 
 def wait_kept_on_device(capture: Capture, live_server) -> None:
     """The page and the modules it imports are kept by the service worker (asked by sync.js)."""
-    paths = [
-        f"/e/{live_server.slug}/notes/{capture.code}",
-        "/static/js/notes/store.js",
-    ]
+    with live_server.app.test_request_context():  # the module of this release: /static/r/<digest>/...
+        paths = [f"/e/{live_server.slug}/notes/{capture.code}", asset_url("js/notes/store.js")]
     capture.page.wait_for_function(KEPT_ON_DEVICE, arg=paths, timeout=10_000)
 
 

@@ -38,6 +38,7 @@ const KIT_TIMEOUT_MS = 15000;
 const KIT_REFRESH_MS = 60000;
 const BACKOFF_FIRST_MS = 2000;
 const BACKOFF_MAX_MS = 60000;
+const RETRY_AFTER_MAX_MS = 600000;
 const STATION_MAX = 100;
 
 const DEFAULT_MESSAGES = {
@@ -49,6 +50,16 @@ const DEFAULT_MESSAGES = {
 };
 
 class NetworkError extends Error {}
+
+/* How long the server asked us to wait (Retry-After, with a 429 or a 503), in ms: 0 when it did
+   not say; at most RETRY_AFTER_MAX_MS whatever it says. */
+export function retryAfterMs(headers) {
+  const value = headers && typeof headers.get === 'function' ? headers.get('Retry-After') : null;
+  if (!value) return 0;
+  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.min(seconds * 1000, RETRY_AFTER_MAX_MS);
+}
 
 export async function createStation(config) {
   const station = new Station(config);
@@ -350,7 +361,8 @@ class Station extends EventTarget {
     if (this.session) body.session = this.session;
     if (force && this.role === 'organiser') body.force = true;
 
-    if (this._online()) {
+    const heldOff = this._notBefore && this._notBefore > Date.now(); // the server asked us to wait
+    if (this._online() && !heldOff) {
       let result = null;
       try {
         result = await this._request('POST', '/checkins', { body, timeout: POST_TIMEOUT_MS });
@@ -377,6 +389,7 @@ class Station extends EventTarget {
           this._reachable = true;
         } else {
           this._reachable = false;
+          this._holdOff(retryAfterMs(result.headers)); // 429/503: as long as the server asks
           this._kick();
         }
         this._emitStatus();
@@ -560,20 +573,29 @@ class Station extends EventTarget {
 
   // ------------------------------------------------------------------ sync
 
-  /* Schedule a sync: now (delay 0) or after the current back-off. */
+  /* Schedule a sync: now (delay 0) or after the current back-off; never before the time the
+     server named in a Retry-After (429/503). */
   _kick(delay) {
     if (this._closed) return;
     clearTimeout(this._syncTimer);
-    const wait = delay === undefined ? this._backoff : delay;
+    const asked = this._notBefore ? this._notBefore - Date.now() : 0;
+    const wait = Math.max(delay === undefined ? this._backoff : delay, asked);
     this._syncTimer = setTimeout(() => {
       if (this._pending) this.syncNow();
       else if (!this._reachable) this.refreshKit(); // nothing to send: probe the server with the kit
     }, wait);
   }
 
-  _failed() {
+  /* Try again later: after the back-off, or after `waitMs` if the server asked for longer. */
+  _failed(waitMs = 0) {
+    this._holdOff(waitMs);
     this._kick(this._backoff);
     this._backoff = Math.min(this._backoff * 2, BACKOFF_MAX_MS);
+  }
+
+  /* The server said when to come back (Retry-After): no scan is sent before then. */
+  _holdOff(waitMs) {
+    if (waitMs > 0) this._notBefore = Math.max(this._notBefore || 0, Date.now() + waitMs);
   }
 
   /* Send the queue, oldest first, one at a time. One tab of this station syncs at a time. */
@@ -616,7 +638,7 @@ class Station extends EventTarget {
       const kind = this._classify(result);
       if (kind === 'retry') {
         if (result.status >= 500) this._setReachable(false);
-        this._failed();
+        this._failed(retryAfterMs(result.headers)); // kept in the queue; a 429 waits its Retry-After
         return;
       }
       if (kind === 'auth') {

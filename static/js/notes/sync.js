@@ -29,8 +29,19 @@ const REQUEST_TIMEOUT_MS = 15000;
 const PHOTO_TIMEOUT_MS = 120000;
 const BACKOFF_FIRST_MS = 2000;
 const BACKOFF_MAX_MS = 60000;
+const RETRY_AFTER_MAX_MS = 600000;
 
 class NetworkError extends Error {}
+
+/* How long the server asked us to wait (Retry-After, with a 429 or a 503), in ms: 0 when it did
+   not say; at most RETRY_AFTER_MAX_MS whatever it says. */
+export function retryAfterMs(headers) {
+  const value = headers && typeof headers.get === 'function' ? headers.get('Retry-After') : null;
+  if (!value) return 0;
+  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
+  return Math.min(seconds * 1000, RETRY_AFTER_MAX_MS);
+}
 
 /* What waits to be sent: one per item with queued ops (created, edited, starred, deleted...), and
    one per queued reorder (its ops are keyed "order:<session>", so a run of moves counts once). */
@@ -439,15 +450,19 @@ class Notes extends EventTarget {
 
   // ------------------------------------------------------------------ sending
 
-  /* Schedule a sync: now (delay 0) or after the current back-off. */
+  /* Schedule a sync: now (delay 0) or after the current back-off; never before the time the
+     server named in a Retry-After (429/503). */
   _kick(delay) {
     if (this._closed) return;
     clearTimeout(this._syncTimer);
-    const wait = delay === undefined ? this._backoff : delay;
+    const asked = this._notBefore ? this._notBefore - Date.now() : 0;
+    const wait = Math.max(delay === undefined ? this._backoff : delay, asked);
     this._syncTimer = setTimeout(() => { if (this._queued || delay === 0) this.syncNow(); }, wait);
   }
 
-  _failed() {
+  /* Try again later: after the back-off, or after `waitMs` if the server asked for longer. */
+  _failed(waitMs = 0) {
+    if (waitMs > 0) this._notBefore = Math.max(this._notBefore || 0, Date.now() + waitMs); // see _kick
     this._kick(this._backoff);
     this._backoff = Math.min(this._backoff * 2, BACKOFF_MAX_MS);
   }
@@ -479,6 +494,7 @@ class Notes extends EventTarget {
     const held = new Set(); // items whose next op could not go this time
     let refreshed = false;
     let retry = false;
+    this._waitMs = 0; // set by _settle when the server asks to wait (429, 503 with Retry-After)
     for (;;) {
       const ops = await this._store.ops();
       this._queued = ops.length;
@@ -506,6 +522,7 @@ class Notes extends EventTarget {
       if (outcome === 'retry') {
         held.add(op.client_id);
         retry = true;
+        if (this._waitMs) break; // the server asked to wait: send nothing more until then
         continue;
       }
       this._reachable = true;
@@ -513,7 +530,7 @@ class Notes extends EventTarget {
       this._tellOtherTabs();
       this._changed();
     }
-    if (retry) this._failed();
+    if (retry) this._failed(this._waitMs);
     else this._backoff = BACKOFF_FIRST_MS;
     this._emitStatus();
   }
@@ -586,6 +603,7 @@ class Notes extends EventTarget {
       return 'done';
     }
     const kind = this._classify(result);
+    if (kind === 'retry') this._waitMs = Math.max(this._waitMs || 0, retryAfterMs(result.headers));
     if (kind !== 'reject') return kind;
     const message = (json && (json.message || (json.problems && json.problems[0]))) || `HTTP ${status}`;
     await this._store.toRejected(op, message);
