@@ -6,6 +6,11 @@ import tempfile
 from pathlib import Path
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only: "²".isdigit() is true, but int("²") fails."""
+    return value.isascii() and value.isdigit()
+
+
 class Config:
     SECRET_KEY: str | None = None  # set from the environment or instance/secret_key
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: sqlite file in instance/
@@ -75,11 +80,11 @@ class Config:
         if os.environ.get("API_RATE_LIMIT"):
             env["API_RATE_LIMIT"] = os.environ["API_RATE_LIMIT"]
         for name in ("LOGIN_LOCKOUT_ATTEMPTS", "LOGIN_LOCKOUT_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES"):
-            if os.environ.get(name, "").strip().isdigit():
+            if _digits(os.environ.get(name, "").strip()):
                 env[name] = int(os.environ[name])
         if os.environ.get("PRIVACY_CONTACT"):
             env["PRIVACY_CONTACT"] = os.environ["PRIVACY_CONTACT"]
-        if os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "").strip().isdigit():
+        if _digits(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "").strip()):
             env["PERSONAL_DATA_RETENTION_DAYS"] = int(os.environ["PERSONAL_DATA_RETENTION_DAYS"])
         if os.environ.get("PG_BIN_DIR"):
             env["PG_BIN_DIR"] = os.environ["PG_BIN_DIR"]
@@ -91,7 +96,7 @@ class Config:
         # Published reports' PDF and Word files, made once per version (safe to delete).
         if os.environ.get("REPORT_CACHE_DIR"):
             env["REPORT_CACHE_DIR"] = os.environ["REPORT_CACHE_DIR"]
-        if os.environ.get("REPORT_QUOTE_LINK_DAYS", "").isdigit():
+        if _digits(os.environ.get("REPORT_QUOTE_LINK_DAYS", "")):
             env["REPORT_QUOTE_LINK_DAYS"] = int(os.environ["REPORT_QUOTE_LINK_DAYS"])
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             env["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
@@ -101,7 +106,7 @@ class Config:
             if os.environ.get(name):
                 env[name] = os.environ[name]
         for name in ("MAIL_PORT", "MAIL_TIMEOUT"):
-            if os.environ.get(name, "").strip().isdigit():
+            if _digits(os.environ.get(name, "").strip()):
                 env[name] = int(os.environ[name])
         for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
             if os.environ.get(name):

@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str):
         from forum_app.auth.models import User
 
-        if not user_id.isdigit():
+        if not (user_id.isascii() and user_id.isdigit()):
             return None
         # Roles come with the user: every staff request asks for the one at its event.
         statement = _user_statement.get("with_roles")

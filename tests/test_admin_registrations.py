@@ -106,6 +106,15 @@ def test_list_filters_by_delegation_or_none(organiser, demo_event, crowd):
     assert "Bénali Nadia" not in listed(organiser.get(url(demo_event, "?delegation=aucune")))
 
 
+def test_list_with_a_delegation_filter_that_is_not_an_id_lists_everyone(organiser, demo_event, crowd):
+    everyone = listed(organiser.get(url(demo_event)))
+
+    for odd in ("²", "٣", "99999999999", "-1"):
+        response = organiser.get(url(demo_event, f"?delegation={odd}"))
+        assert response.status_code == 200, odd
+        assert listed(response) == everyone, odd
+
+
 def test_list_filters_by_workshop_and_seat(organiser, demo_event, crowd):
     assert listed(organiser.get(url(demo_event, "?workshop=a3"))) == ["Arnaud Bénédicte", "Bénali Nadia"]
     assert listed(organiser.get(url(demo_event, "?workshop=A3&seat=waitlisted"))) == ["Arnaud Bénédicte"]

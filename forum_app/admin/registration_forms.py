@@ -77,7 +77,7 @@ class PersonDetailsForm(FlaskForm):
     @property
     def delegation_id(self) -> int | None:
         value = self.delegation.data or ""
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _email_field(description):
@@ -147,4 +147,4 @@ class DelegationImportForm(FlaskForm):
     @property
     def delegation_id(self) -> int | None:
         value = self.delegation.data or ""
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None

@@ -593,7 +593,8 @@ def build_document() -> dict:
                 "(the `Error` schema): 401 when not signed in (never a redirect), 403 for a role that may not, "
                 "400 unreadable JSON or CSRF, 413 oversized body, 415 not JSON, 422 a field that cannot be used "
                 "(`field` names it; text holding the NUL character U+0000 is one). Messages are in the language "
-                "negotiated by Accept-Language (French by default). "
+                "negotiated by Accept-Language (French by default). Unknown query parameters are ignored; of a "
+                "repeated one, the first value counts. "
                 "Writes are idempotent by the device's `client_id`: a retry gets the first answer (200) instead of 201."
             ),
         },

@@ -199,7 +199,7 @@ def parse_filters(args) -> AuditFilters:
         page = 1
     return AuditFilters(
         action=action if action in ACTIONS else "",
-        person=person if person.isdigit() else "",
+        person=person if (person.isascii() and person.isdigit()) else "",
         day=day,
         page=page,
     )

@@ -98,7 +98,7 @@ def parse_no_show_filters(args: Mapping[str, str]) -> NoShowFilters:
     delegation: int | str | None = None
     if raw == NO_DELEGATION:
         delegation = NO_DELEGATION
-    elif raw.isdigit() and len(raw) < 12:
+    elif (raw.isascii() and raw.isdigit()) and len(raw) < 10:
         delegation = int(raw)
     return NoShowFilters(
         q=clean_query(args.get("q")),
@@ -387,7 +387,7 @@ def parse_audit_filters(args: Mapping[str, str]) -> AuditFilters:
     door = (args.get("door") or "").strip()[:16]
     station = " ".join((args.get("station") or "").split())[: domain.STATION_MAX]
     raw_limit = (args.get("limit") or "").strip()
-    limit = int(raw_limit) if raw_limit.isdigit() and len(raw_limit) < 6 else AUDIT_PAGE
+    limit = int(raw_limit) if (raw_limit.isascii() and raw_limit.isdigit()) and len(raw_limit) < 6 else AUDIT_PAGE
     return AuditFilters(
         outcome=outcome if outcome in (*domain.OUTCOMES, UNDONE) else None,
         door=(ENTRANCE if door == ENTRANCE else door.upper()) or None,

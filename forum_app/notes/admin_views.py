@@ -224,7 +224,7 @@ def _render_session(code: str, *, problem: dict | None = None, status: int = 200
     # "Fusionner avec…" opens the choice for one item at a time (a list of every other item under
     # each item would weigh n² on a long session).
     raw = request.args.get("fusionner", "")
-    merging = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    merging = int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else None
     return render_template(
         "notes/admin_session.html",
         event=event,
@@ -269,7 +269,7 @@ def _back(code: str, item_id: int | None = None):
 
 def _form_int(name: str) -> int | None:
     raw = (request.form.get(name) or "").strip().lstrip("#")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else None
 
 
 @bp.post("/notes/items/<int:item_id>/report")

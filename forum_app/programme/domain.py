@@ -108,7 +108,7 @@ def parse_filters(
         kind = None
     room: int | None = None
     raw_room = (args.get("room") or "").strip()
-    if raw_room.isdigit() and len(raw_room) < 12 and int(raw_room) in set(room_ids):
+    if (raw_room.isascii() and raw_room.isdigit()) and len(raw_room) < 10 and int(raw_room) in set(room_ids):
         room = int(raw_room)
     return Filters(day=day, track=track, kind=kind, room=room, q=clean_query(args.get("q")))
 

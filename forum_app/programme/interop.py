@@ -244,7 +244,7 @@ def _as_int(value: Any) -> int | None:
         return value if value >= 1 else None
     if isinstance(value, float) and value.is_integer():
         return int(value) if value >= 1 else None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         number = int(value.strip())
         return number if number >= 1 else None
     return None
@@ -271,7 +271,7 @@ def parse_duration(value: Any) -> timedelta | None:
         return timedelta(minutes=value) if value >= 0 else None
     if not isinstance(value, str):
         return None
-    if value.strip().isdigit():
+    if value.strip().isascii() and value.strip().isdigit():
         return timedelta(minutes=int(value.strip()))
     found = _DURATION_RE.match(value)
     if not found:

@@ -112,7 +112,7 @@ class DetailsForm(FlaskForm):
     @property
     def delegation_id(self) -> int | None:
         value = self.delegation.data or ""
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 class RegistrationForm(DetailsForm):

@@ -82,11 +82,11 @@ def parse_filters(args: Mapping[str, str]) -> RegistrationFilters:
     raw_delegation = (args.get("delegation") or "").strip()
     if raw_delegation == NO_DELEGATION:
         delegation = NO_DELEGATION
-    elif raw_delegation.isdigit() and len(raw_delegation) < 12:
+    elif (raw_delegation.isascii() and raw_delegation.isdigit()) and len(raw_delegation) < 10:
         delegation = int(raw_delegation)
     workshop = (args.get("workshop") or "").strip().upper()[:16] or None
     raw_page = (args.get("page") or "").strip()
-    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    page = int(raw_page) if (raw_page.isascii() and raw_page.isdigit()) and len(raw_page) < 7 else 1
     arrived = {"oui": True, "non": False}.get((args.get("arrived") or "").strip())
     territory = " ".join((args.get("territory") or "").split())[:200] or None
     return RegistrationFilters(

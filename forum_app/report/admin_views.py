@@ -250,7 +250,7 @@ def overview(slug: str):
     if not form.validate_on_submit():
         return _render_overview(form, status=422)
     raw = (form.version.data or "").strip()
-    version = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    version = int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else 0
     try:
         editing.save_settings(g.event, _user(), form.values(), version=version)
     except editing.SettingsConflict as conflict:
@@ -367,7 +367,7 @@ def withdraw(slug: str):
 @organiser_required
 def cover(slug: str):
     raw = (request.form.get("item_id") or "").strip()
-    item_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    item_id = int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else None
     if raw and item_id is None:
         raise NotFound(_("Cet élément de note n'existe pas."))
     back = request.form.get("back") or ""  # the section page the button was on, and its item
@@ -379,7 +379,7 @@ def cover(slug: str):
     else:
         flash(_("Photo de couverture choisie.") if item_id else _("Le rapport n'a plus de photo de couverture."), "success")
     if _is_code(back):
-        anchor = f"item-{back_item}" if back_item.isdigit() and len(back_item) < 12 else None
+        anchor = f"item-{back_item}" if (back_item.isascii() and back_item.isdigit()) and len(back_item) < 10 else None
         return redirect(_section_url(back, anchor))
     return redirect(_overview_url("couverture"))
 

@@ -220,7 +220,7 @@ def _user():
 
 def _form_int(name: str) -> int | None:
     raw = (request.form.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else None
 
 
 @bp.route("/e/<slug>/admin/report/quotes", methods=["GET", "POST"])
