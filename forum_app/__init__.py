@@ -35,18 +35,25 @@ def create_app(config: dict | type | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from forum_app import cli, errors, extensions, i18n, mail, models, security, web  # noqa: F401 (models: full metadata)
+    from forum_app import cli, errors, extensions, health, i18n, mail, models, security, web  # noqa: F401 (models: full metadata)
     from forum_app.admin.rapporteurs import bp as admin_rapporteurs_bp
     from forum_app.admin.registrations import bp as admin_registrations_bp
     from forum_app.admin.views import bp as admin_bp
     from forum_app.api.views import bp as api_bp
+    from forum_app.audit.views import bp as audit_bp  # the organisers' "Journal des actions"
     from forum_app.auth.views import bp as auth_bp
     from forum_app.badges.views import bp as badges_bp
     from forum_app.checkin.admin_views import bp as checkin_admin_bp
     from forum_app.checkin.views import bp as checkin_bp
     from forum_app.notes.admin_views import bp as notes_admin_bp
+    from forum_app.notes.photo_views import bp as notes_photos_bp  # rapporteurs' photos
+    from forum_app.notes.views import bp as notes_bp  # the rapporteur's capture page
     from forum_app.programme.views import bp as programme_bp
     from forum_app.registration.views import bp as registration_bp
+    from forum_app.report import cli as report_cli
+    from forum_app.report.admin_views import bp as report_admin_bp  # the organisers' report editor
+    from forum_app.report.approval_views import bp as report_quotes_bp  # quote consent, rapporteurs' review
+    from forum_app.report.views import bp as report_bp  # the published report
 
     extensions.db.init_app(app)
     with app.app_context():
@@ -58,43 +65,17 @@ def create_app(config: dict | type | None = None) -> Flask:
     mail.init_app(app)
     security.init_app(app)
     web.init_app(app)
-    from forum_app import health  # GET /healthz
-
-    health.init_app(app)
+    health.init_app(app)  # GET /healthz
     errors.init_app(app)
     cli.init_app(app)
-
-    app.register_blueprint(programme_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(registration_bp)
-    app.register_blueprint(badges_bp)
-    app.register_blueprint(admin_registrations_bp)
-    app.register_blueprint(admin_rapporteurs_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(checkin_admin_bp)
-    app.register_blueprint(checkin_bp)
-    app.register_blueprint(notes_admin_bp)
-    from forum_app.notes.views import bp as notes_bp  # the rapporteur's capture page
-
-    app.register_blueprint(notes_bp)
-    from forum_app.notes.photo_views import bp as notes_photos_bp  # rapporteurs' photos
-
-    app.register_blueprint(notes_photos_bp)
-    from forum_app.report import cli as report_cli
-    from forum_app.report.views import bp as report_bp  # the published report
-
-    app.register_blueprint(report_bp)
-    from forum_app.report.admin_views import bp as report_admin_bp  # the organisers' report editor
-
-    app.register_blueprint(report_admin_bp)
-    from forum_app.report.approval_views import bp as report_quotes_bp  # quote consent, rapporteurs' review
-
-    app.register_blueprint(report_quotes_bp)
-    from forum_app.audit.views import bp as audit_bp  # the organisers' "Journal des actions"
-
-    app.register_blueprint(audit_bp)
     report_cli.init_app(app)
+
+    for blueprint in (
+        programme_bp, auth_bp, admin_bp, registration_bp, badges_bp, admin_registrations_bp, admin_rapporteurs_bp,
+        api_bp, checkin_admin_bp, checkin_bp, notes_admin_bp, notes_bp, notes_photos_bp,
+        report_bp, report_admin_bp, report_quotes_bp, audit_bp,
+    ):
+        app.register_blueprint(blueprint)
     return app
 
 
