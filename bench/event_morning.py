@@ -1093,7 +1093,7 @@ def run(args) -> tuple[str, list[str], str]:
     postgres = sampler.db_pid is not None
     for minute in sorted(per_minute):
         e = per_minute[minute]
-        if e["span"] <= 0:
+        if e["span"] <= 0 or not e["n"]:  # the last sample, after the end
             continue
         database = f"{e['db'] / e['span']:.2f}" if postgres else "(in the workers)"
         timeline.append(
