@@ -170,7 +170,7 @@ def test_published_report_reads_well_on_a_phone_a_laptop_and_on_paper(axe, new_c
     expect(phone.locator(".report-delegation", has_text=f"Délégation Hauts-de-France {uid}")).to_contain_text("IREV")
     photo = phone.locator(".report-photo", has_text=caption)
     expect(photo.locator("img")).to_have_attribute("alt", caption)
-    expect(photo.locator("figcaption")).to_contain_text("Photo : Camille Martin")
+    expect(photo.locator("figcaption")).to_contain_text("Crédit : Camille Martin")
     expect(phone.locator(".report-quote").first.locator("footer")).not_to_be_empty()
     pdf_link = phone.locator(".report-downloads a", has_text="PDF")
     expect(pdf_link).to_have_attribute("href", f"/e/{live_server.slug}/report.pdf")
