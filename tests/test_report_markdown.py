@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 
 from forum_app.notes import demo as notes_demo
 from forum_app.report import domain, outputs, services
+from tests.report_samples import sample_document, sample_section
 
 # How a forge renders it: CommonMark with raw HTML allowed, plus GitHub's tables and strikethrough.
 FORGE = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -26,42 +27,19 @@ NASTY = [
 ]
 
 
-def _event() -> domain.EventFacts:
-    return domain.EventFacts("forum-test", "Forum test", "2019-06-06", "2019-06-06", venue="Rennes", language="fr")
-
-
 def _section(**overrides) -> domain.Section:
-    values = dict(
-        session_id=1,
-        code="A1",
-        title="Atelier 1 — Immobilier d'entreprise",
-        kind="workshop",
-        kind_label="Atelier",
-        starts="2019-06-06T11:30",
-        ends="2019-06-06T13:00",
-        room="Salle Vilaine",
-        people=[domain.PersonLine("Claire Roussel", "Responsable", "Banque des Territoires", "Intervenante")],
-        items=[
-            domain.Item(1, "key_point", "Un point clé à retenir"),
-            domain.Item(2, "quote", "Un local vide coûte plus cher.", "Claire Roussel, Responsable, Banque des Territoires",
-                        approval=domain.APPROVED),
-            domain.Item(3, "proposal", "Un référent par intercommunalité"),
-        ],
-    )
-    values.update(overrides)
-    return domain.Section(**values)
+    items = [
+        domain.Item(1, "key_point", "Un point clé à retenir"),
+        domain.Item(2, "quote", "Un local vide coûte plus cher.", "Claire Roussel, Responsable, Banque des Territoires",
+                    approval=domain.APPROVED),
+        domain.Item(3, "proposal", "Un référent par intercommunalité"),
+    ]
+    return sample_section(overrides.pop("items", items), **overrides)
 
 
 def _document(**overrides) -> domain.Document:
-    values = dict(
-        event=_event(),
-        title="Retour sur le Forum test",
-        lead="Une journée pour parler d'économie.",
-        organised_by="RésOVilles",
-        sections=[_section()],
-    )
-    values.update(overrides)
-    return domain.Document(**values)
+    sections = overrides.pop("sections", [_section()])
+    return sample_document(sections, overrides.pop("lead", "Une journée pour parler d'économie."), **overrides)
 
 
 def _markdown(document: domain.Document) -> str:

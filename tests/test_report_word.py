@@ -11,6 +11,7 @@ from PIL import Image
 
 from forum_app.notes import demo as notes_demo
 from forum_app.report import domain, outputs, services
+from tests.report_samples import sample_document, sample_section
 
 W_HYPERLINK = qn("w:hyperlink")
 R_ID = qn("r:id")
@@ -19,44 +20,21 @@ R_ID = qn("r:id")
 # --- documents built by hand --------------------------------------------------------------------
 
 
-def _event() -> domain.EventFacts:
-    return domain.EventFacts("forum-test", "Forum test", "2019-06-06", "2019-06-06", venue="Rennes", language="fr")
-
-
 def _section(**overrides) -> domain.Section:
-    values = dict(
-        session_id=1,
-        code="A1",
-        title="Atelier 1 — Immobilier d'entreprise",
-        kind="workshop",
-        kind_label="Atelier",
-        starts="2019-06-06T11:30",
-        ends="2019-06-06T13:00",
-        room="Salle Vilaine",
-        people=[domain.PersonLine("Claire Roussel", "Responsable", "Banque des Territoires", "Intervenante")],
-        items=[
-            domain.Item(1, "key_point", "Un point clé à retenir"),
-            domain.Item(2, "figure", "40 % des locaux sont vacants"),
-            domain.Item(3, "quote", "Un local vide coûte plus cher.", "Claire Roussel, Responsable, Banque des Territoires",
-                        approval=domain.APPROVED),
-            domain.Item(4, "proposal", "Un référent par intercommunalité"),
-            domain.Item(5, "question", "Comment suivre les effets ?"),
-        ],
-    )
-    values.update(overrides)
-    return domain.Section(**values)
+    items = [
+        domain.Item(1, "key_point", "Un point clé à retenir"),
+        domain.Item(2, "figure", "40 % des locaux sont vacants"),
+        domain.Item(3, "quote", "Un local vide coûte plus cher.", "Claire Roussel, Responsable, Banque des Territoires",
+                    approval=domain.APPROVED),
+        domain.Item(4, "proposal", "Un référent par intercommunalité"),
+        domain.Item(5, "question", "Comment suivre les effets ?"),
+    ]
+    return sample_section(overrides.pop("items", items), **overrides)
 
 
 def _document(**overrides) -> domain.Document:
-    values = dict(
-        event=_event(),
-        title="Retour sur le Forum test",
-        lead="Une journée pour parler d'économie dans les quartiers.",
-        organised_by="RésOVilles",
-        sections=[_section()],
-    )
-    values.update(overrides)
-    return domain.Document(**values)
+    sections = overrides.pop("sections", [_section()])
+    return sample_document(sections, overrides.pop("lead", "Une journée pour parler d'économie dans les quartiers."), **overrides)
 
 
 def _jpeg(path, size=(1600, 1067), colour=(30, 90, 160)):

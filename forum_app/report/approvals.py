@@ -20,11 +20,12 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 
+from forum_app import clock
 from forum_app.audit import actions as audit
 from forum_app.errors import Conflict, InvalidInput, NotFound
 from forum_app.extensions import db
@@ -69,10 +70,6 @@ def words_fingerprint(text: str, attribution: str) -> str:
 
 def _one_line(value: str | None) -> str:
     return " ".join((value or "").split())
-
-
-def _now() -> datetime:
-    return services._now()
 
 
 # --------------------------------------------------------------------------- the quote in the draft
@@ -165,7 +162,7 @@ def request_approval(event: Event, note_id: int, user, email: str) -> tuple[Quot
     if approval is None:
         approval = QuoteApproval(report_id=report.id, note_item_id=note.id)
         db.session.add(approval)
-    moment = _now()
+    moment = clock.now()
     secret = secrets.token_urlsafe(32)
     approval.state = domain.APPROVAL_SENT
     approval.email = address
@@ -198,7 +195,7 @@ def _by_secret(secret) -> QuoteApproval | None:
     # final comparison is constant-time all the same.
     if approval is None or not hmac.compare_digest(approval.token_hash or "", wanted):
         return None
-    if approval.expires_at is None or approval.expires_at <= _now():
+    if approval.expires_at is None or approval.expires_at <= clock.now():
         return None
     return approval
 
@@ -357,7 +354,7 @@ def answer(
             _("La citation a été modifiée pendant que vous répondiez : relisez la nouvelle formulation ci-dessous, puis répondez à nouveau.")
         )
     note = db.session.get(NoteItem, approval.note_item_id)
-    moment = _now()
+    moment = clock.now()
     approval.text_sent = words  # the answer holds for the words the person was shown
     approval.attribution_sent = line
     approval.comment = comment
@@ -403,7 +400,7 @@ def record_consent(event: Event, note_id: int, user, state: str, comment: str = 
     if approval is None:
         approval = QuoteApproval(report_id=report.id, note_item_id=note.id)
         db.session.add(approval)
-    moment = _now()
+    moment = clock.now()
     approval.state = state
     approval.text_sent = found.item.text
     approval.attribution_sent = found.item.attribution
@@ -446,7 +443,7 @@ class QuoteRow:
     @property
     def link_alive(self) -> bool:
         a = self.approval
-        return a is not None and bool(a.token_hash) and a.expires_at is not None and a.expires_at > _now()
+        return a is not None and bool(a.token_hash) and a.expires_at is not None and a.expires_at > clock.now()
 
 
 def _registered_emails(event: Event) -> dict[str, list[str]]:

@@ -22,6 +22,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from forum_app import clock
 from forum_app.errors import Conflict, InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.i18n import format_number
@@ -342,7 +343,7 @@ def save_section(event: Event, session_id: int, user, data: Mapping) -> ReportSe
         return row
     for name, value in changed.items():
         setattr(row, name, value)
-    row.updated_at = services._now()
+    row.updated_at = clock.now()
     services.touch(report, user)
     db.session.commit()
     return row
@@ -436,7 +437,7 @@ def set_item(
     if not changed:
         db.session.rollback()
         return row
-    row.updated_at = services._now()
+    row.updated_at = clock.now()
     services.touch(report, user)
     db.session.commit()
     return row
@@ -479,7 +480,7 @@ def move_item(event: Event, note_id: int, user, direction: str) -> bool:
         db.session.rollback()
         return False
     order[here], order[there] = order[there], order[here]
-    moment = services._now()
+    moment = clock.now()
     for position, item in enumerate(order):
         row = rows.get(item.id)
         if row is None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from forum_app import clock
 from forum_app.errors import Conflict, Forbidden, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event
@@ -76,7 +77,7 @@ def start_review(event: Event, user) -> list[SectionState]:
     if report.status == domain.REVIEW:
         raise Conflict(_("Le rapport est déjà en relecture."))
     report.status = domain.REVIEW
-    report.review_started_at = services._now()
+    report.review_started_at = clock.now()
     report.updated_by_id = getattr(user, "id", None)
     states = section_states(event)
     db.session.commit()
@@ -110,7 +111,7 @@ def validate_section(event: Event, session_id: int, user, *, fingerprint: str, c
     if row is None:
         row = ReportSection(report_id=report.id, session_id=session_id)
         db.session.add(row)
-    moment = services._now()
+    moment = clock.now()
     row.validated_at = moment
     row.validated_by_id = user.id
     row.validated_fingerprint = state.fingerprint

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from forum_app import clock
 from forum_app.audit import actions as audit
-from forum_app.clock import now as clock_now
 from forum_app.db import begin_write
 from forum_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forum_app.extensions import db
@@ -28,14 +28,16 @@ from forum_app.programme.models import Event, Session, SessionPerson
 from forum_app.registration.labels import CATEGORY_LABELS
 from forum_app.registration.models import Delegation, Registration
 from forum_app.report import domain
-from forum_app.report.models import QuoteApproval, Report, ReportItem, ReportSection, ReportSnapshot
+from forum_app.report.models import (
+    QuoteApproval,
+    Report,
+    ReportItem,
+    ReportSection,
+    ReportSnapshot,
+)
 
 # People shown under a section's heading, in this order (rapporteurs are credited elsewhere).
 _ROLE_ORDER = {"moderator": 0, "speaker": 1, "witness": 2}
-
-
-def _now() -> datetime:
-    return clock_now()
 
 
 def is_organiser(user, event: Event) -> bool:
@@ -58,7 +60,7 @@ def get_report(event: Event) -> Report:
     """The event's report, created empty (in the session, not committed) the first time."""
     report = find_report(event)
     if report is None:
-        report = Report(event_id=event.id, status=domain.DRAFT, version=1, updated_at=_now(), created_at=_now())
+        report = Report(event_id=event.id, status=domain.DRAFT, version=1, updated_at=clock.now(), created_at=clock.now())
         db.session.add(report)
         db.session.flush()
     return report
@@ -89,7 +91,7 @@ def lock_report(event: Event) -> Report:
 def touch(report: Report, user) -> None:
     """Record an editorial change. A change after publication makes the working copy a draft
     again: the published snapshot stays online until the next publication."""
-    report.updated_at = _now()
+    report.updated_at = clock.now()
     report.updated_by_id = getattr(user, "id", None)
     if report.status == domain.PUBLISHED:
         report.status = domain.DRAFT
@@ -291,7 +293,7 @@ def build_document(event: Event, report: Report | None = None, *, publishing: bo
             attendance=attendance(event) if report.show_attendance else None,
             publishing=publishing,
         )
-    document.generated_at = _now().isoformat(timespec="seconds")
+    document.generated_at = clock.now().isoformat(timespec="seconds")
     return document
 
 
@@ -375,7 +377,7 @@ def publish(event: Event, user, *, note: str = "") -> ReportSnapshot:
     if number == 0 and report.status != domain.REVIEW:
         raise Conflict(_("Envoyez d'abord le rapport en relecture : les rapporteurs valident leur section avant la première publication."))
     document = build_document(event, report, publishing=True)
-    moment = _now()
+    moment = clock.now()
     document.number = number + 1
     document.published_at = moment.isoformat(timespec="seconds")
     document.generated_at = document.published_at
@@ -401,7 +403,7 @@ def withdraw(event: Event, user) -> None:
     """Take the report offline (every published version): the public pages answer 404 again."""
     require_organiser(user, event)
     report = lock_report(event)
-    moment = _now()
+    moment = clock.now()
     rows = db.session.scalars(
         db.select(ReportSnapshot).where(ReportSnapshot.report_id == report.id, ReportSnapshot.withdrawn_at.is_(None))
     ).all()

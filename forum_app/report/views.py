@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from forum_app.errors import NotFound
 from forum_app.programme.services import get_event
-from forum_app.report import outputs, services
+from forum_app.report import domain, outputs, services
 from forum_app.report.models import ReportSnapshot
 from forum_app.web import etag_for
 
@@ -37,7 +37,7 @@ def _respond(event, snapshot: ReportSnapshot, fmt: str) -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        document = services.domain.from_dict(snapshot.document)
+        document = domain.from_dict(snapshot.document)
 
         def make() -> outputs.Output:
             return outputs.build(
@@ -72,7 +72,7 @@ def report_file(slug: str, fmt: str):
 def photo(slug: str, name: str):
     """Only the photos the published report shows: every other uploaded photo stays staff-only."""
     event, snapshot = _published(slug)
-    path = services.photo_path(event, services.domain.from_dict(snapshot.document), name)
+    path = services.photo_path(event, domain.from_dict(snapshot.document), name)
     extension = name.rsplit(".", 1)[-1]
     if extension not in PHOTO_MIMETYPES:
         abort(404)
