@@ -57,8 +57,8 @@ from harness import (
     StaffClient,
     machine_busy_seconds,
     percentile,
-    start_postgres,
-    stop_postgres,
+    run_on_database,
+    uses_postgres,
     write_section,
 )
 
@@ -402,18 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.badges <= 5000 or not 1 <= args.registrations <= 5000 or not 1 <= args.stations <= 100:
         parser.error("--badges and --registrations must be 1..5000, --stations 1..100 (bounded run)")
-    if args.postgres and not args.database_url:
-        with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
-            args.database_url = start_postgres(pg_dir)
-            try:
-                report, missed = run(args)
-            finally:
-                stop_postgres(pg_dir)
-    else:
-        report, missed = run(args)
+    report, missed = run_on_database(args, run)
     print(report)
     if args.write_results:
-        postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
+        postgres = uses_postgres(args)
         database = "PostgreSQL" if postgres else "SQLite"
         write_section(
             "bench/checkins.py --postgres" if postgres else "bench/checkins.py",

@@ -91,8 +91,8 @@ from harness import (
     StaffClient,
     machine_busy_seconds,
     percentile,
-    start_postgres,
-    stop_postgres,
+    run_on_database,
+    uses_postgres,
     write_section,
 )
 
@@ -1257,21 +1257,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--stations 0..50, --rapporteurs 0..50, --organisers 0..10")
     if not 0 <= args.replay <= 0.5 or not 0 <= args.rescan <= 0.5 or not 0 <= args.pdf_share <= 0.25:
         parser.error("--replay and --rescan 0..0.5, --pdf-share 0..0.25")
-    if args.postgres and not args.database_url:
-        with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
-            args.database_url = start_postgres(pg_dir)
-            args.pg_dir = pg_dir
-            try:
-                report, missed, profiles = run(args)
-            finally:
-                stop_postgres(pg_dir)
-    else:
-        report, missed, profiles = run(args)
+    report, missed, profiles = run_on_database(args, run)
     print(report)
     if profiles:
         print("\n" + profiles)
     if args.write_results:
-        postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
+        postgres = uses_postgres(args)
         database = "PostgreSQL" if postgres else "SQLite"
         write_section(
             "bench/event_morning.py --postgres" if postgres else "bench/event_morning.py",

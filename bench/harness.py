@@ -207,6 +207,24 @@ def stop_postgres(directory: str) -> None:
     subprocess.run([str(ROOT / "scripts" / "postgres-local.sh"), "stop", directory], check=False)
 
 
+def run_on_database(args, run: Callable):
+    """`run(args)`; with `--postgres` and no `--database-url`, on a throwaway local PostgreSQL
+    server started for it (`args.database_url` and `args.pg_dir` set) and stopped after."""
+    if not args.postgres or args.database_url:
+        return run(args)
+    with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
+        args.database_url = start_postgres(pg_dir)
+        args.pg_dir = pg_dir
+        try:
+            return run(args)
+        finally:
+            stop_postgres(pg_dir)
+
+
+def uses_postgres(args) -> bool:
+    return bool(args.database_url) and not args.database_url.startswith("sqlite")
+
+
 def write_section(name: str, title: str, report: str) -> None:
     """Replace the section of RESULTS.md between `<!-- NAME: start -->` and `<!-- NAME: end -->`
     (appended at the end the first time); the hand-written analysis around it is kept."""

@@ -66,8 +66,8 @@ from harness import (
     StaffClient,
     machine_busy_seconds,
     percentile,
-    start_postgres,
-    stop_postgres,
+    run_on_database,
+    uses_postgres,
     write_section,
 )
 
@@ -515,18 +515,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rapporteurs must be 1..100, --seconds 2..300, --replay 0..0.5 (bounded run)")
     if not 1 <= args.baseline_seconds <= 60:
         parser.error("--baseline-seconds must be 1..60")
-    if args.postgres and not args.database_url:
-        with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
-            args.database_url = start_postgres(pg_dir)
-            try:
-                report, missed = run(args)
-            finally:
-                stop_postgres(pg_dir)
-    else:
-        report, missed = run(args)
+    report, missed = run_on_database(args, run)
     print(report)
     if args.write_results:
-        postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
+        postgres = uses_postgres(args)
         database = "PostgreSQL" if postgres else "SQLite"
         write_section(
             "bench/notes.py --postgres" if postgres else "bench/notes.py",

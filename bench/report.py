@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness import SECRET, start_postgres, stop_postgres, write_section
+from harness import SECRET, run_on_database, uses_postgres, write_section
 
 BIG_SLUG = "bench-report"
 SESSIONS, ITEMS_PER_SESSION, PHOTOS, REGISTRATIONS = 40, 50, 100, 600
@@ -661,18 +661,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [what for what in args.only if what not in OUTPUTS]
     if unknown:
         parser.error(f"unknown output(s) {unknown}: choose among {', '.join(OUTPUTS)}")
-    if args.postgres and not args.database_url:
-        with tempfile.TemporaryDirectory(prefix="bench-postgres-") as pg_dir:
-            args.database_url = start_postgres(pg_dir)
-            try:
-                report, missed, _ = run(args)
-            finally:
-                stop_postgres(pg_dir)
-    else:
-        report, missed, _ = run(args)
+    report, missed, _ = run_on_database(args, run)
     print(report)
     if args.write_results:
-        postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
+        postgres = uses_postgres(args)
         write_section(
             "bench/report.py --postgres" if postgres else "bench/report.py",
             f"## Report ({'PostgreSQL' if postgres else 'SQLite'}): {SESSIONS} sessions × {ITEMS_PER_SESSION} note "

@@ -14,17 +14,9 @@ from forum_app.extensions import db
 from forum_app.programme.models import Event
 from forum_app.registration import services as registration
 from forum_app.registration.services import RegistrationInput
+from tests.people import register_person
 
 _ids = iter(range(10**6))
-
-
-def _person(event, n, **changes):
-    values = {
-        "first_name": f"Prénom{n}", "last_name": f"Nom{n}", "email": f"personne{n}@example.org",
-        "organisation": "Ville de Roubaix", "category": "collectivite", "consent": True,
-    }
-    values.update(changes)
-    return registration.register(event, RegistrationInput(**values)).registration
 
 
 def _now_iso() -> str:
@@ -46,7 +38,7 @@ def _rows(**filters) -> list[CheckIn]:
 
 
 def test_valid_badge_checks_in_with_the_attendee_and_their_workshops(demo_event):
-    person = _person(demo_event, 1, workshop_codes=["A1", "A5"], job_title="Chargée de mission")
+    person = register_person(demo_event, 1, workshop_codes=["A1", "A5"], job_title="Chargée de mission")
 
     recorded = _scan(demo_event, badges.badge_payload(person), station="porte 2")
 
@@ -65,7 +57,7 @@ def test_valid_badge_checks_in_with_the_attendee_and_their_workshops(demo_event)
 
 
 def test_second_scan_is_already_checked_in_and_names_the_first_arrival(demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     text = badges.badge_payload(person)
     first = _scan(demo_event, text, station="porte 2").answer
 
@@ -88,7 +80,7 @@ def test_garbage_is_invalid_and_recorded_with_nobody(demo_event, garbage):
 
 
 def test_truncated_or_altered_badge_is_invalid(demo_event):
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
     altered = text[:-2] + ("A" if text[-2] != "A" else "B") + text[-1]
 
     assert _scan(demo_event, text[:-10]).answer["outcome"] == "invalid"
@@ -97,7 +89,7 @@ def test_truncated_or_altered_badge_is_invalid(demo_event):
 
 
 def test_reissued_badge_old_one_is_revoked(demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     old = badges.badge_payload(person)
     badges.reissue(person)
 
@@ -109,7 +101,7 @@ def test_reissued_badge_old_one_is_revoked(demo_event):
 
 
 def test_cancelled_registration_is_refused(demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     text = badges.badge_payload(person)
     registration.cancel(person)
 
@@ -122,7 +114,7 @@ def test_cancelled_registration_is_refused(demo_event):
 def test_pending_registration_is_not_confirmed(demo_event):
     demo_event.approval_required = True
     db.session.commit()
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     assert person.status == "pending"
 
     answer = _scan(demo_event, badges.badge_payload(person)).answer
@@ -155,7 +147,7 @@ def test_badge_of_another_event_is_wrong_event(demo_event):
 
 
 def test_workshop_door_with_a_seat_records_attendance_of_that_session(demo_event):
-    person = _person(demo_event, 1, workshop_codes=["A1"])
+    person = register_person(demo_event, 1, workshop_codes=["A1"])
     text = badges.badge_payload(person)
     _scan(demo_event, text)  # the entrance first: a separate door
 
@@ -169,7 +161,7 @@ def test_workshop_door_with_a_seat_records_attendance_of_that_session(demo_event
 
 
 def test_workshop_door_without_a_seat_is_not_signed_up_and_still_recorded(demo_event):
-    person = _person(demo_event, 1, workshop_codes=["A2"])
+    person = register_person(demo_event, 1, workshop_codes=["A2"])
 
     answer = _scan(demo_event, badges.badge_payload(person), session="A1").answer
 
@@ -182,15 +174,15 @@ def test_waitlisted_person_has_no_seat_at_the_door(demo_event):
     a1 = next(s for s in demo_event.sessions if s.code == "A1")
     a1.capacity = 1
     db.session.commit()
-    _person(demo_event, 1, workshop_codes=["A1"])
-    waiting = _person(demo_event, 2, workshop_codes=["A1"])
+    register_person(demo_event, 1, workshop_codes=["A1"])
+    waiting = register_person(demo_event, 2, workshop_codes=["A1"])
 
     assert _scan(demo_event, badges.badge_payload(waiting), session="A1").answer["outcome"] == "not_signed_up"
 
 
 def test_organiser_can_force_a_person_without_a_seat_in(demo_event, make_user):
     organiser = make_user("organiser", demo_event)
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
 
     answer = _scan(demo_event, text, session="A1", user=organiser, force=True).answer
 
@@ -200,7 +192,7 @@ def test_organiser_can_force_a_person_without_a_seat_in(demo_event, make_user):
 
 def test_volunteer_cannot_force(demo_event, make_user):
     volunteer = make_user("volunteer", demo_event)
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
 
     with pytest.raises(Forbidden):
         _scan(demo_event, text, session="A1", user=volunteer, force=True)
@@ -208,13 +200,13 @@ def test_volunteer_cannot_force(demo_event, make_user):
 
 
 def test_session_without_sign_up_needs_no_seat(demo_event):
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
 
     assert _scan(demo_event, text, session="S103").answer["outcome"] == "checked_in"
 
 
 def test_unknown_session_code_is_refused_with_its_field(demo_event):
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
 
     with pytest.raises(InvalidInput) as refused:
         _scan(demo_event, text, session="Z9")
@@ -226,7 +218,7 @@ def test_unknown_session_code_is_refused_with_its_field(demo_event):
 
 
 def test_replayed_client_id_returns_the_original_answer_and_records_nothing(demo_event):
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
     first = _scan(demo_event, text, client_id="station1-0001")
 
     again = _scan(demo_event, text, client_id="station1-0001")
@@ -238,7 +230,7 @@ def test_replayed_client_id_returns_the_original_answer_and_records_nothing(demo
 
 def test_replay_after_an_undo_or_a_reissue_still_returns_the_original_answer(demo_event, make_user):
     organiser = make_user("organiser", demo_event)
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     text = badges.badge_payload(person)
     first = _scan(demo_event, text, client_id="station1-0001").answer
     services.undo_check_in(demo_event, first["checkin_id"], organiser)
@@ -305,7 +297,7 @@ def test_bad_input_names_the_field_and_records_nothing(demo_event, changes, fiel
 
 @pytest.mark.parametrize("offset", [timedelta(days=365), timedelta(hours=1), -timedelta(days=2), -timedelta(days=3650)])
 def test_scanned_at_far_from_the_server_clock_is_accepted_and_flagged(demo_event, offset):
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
 
     answer = _scan(demo_event, text, scanned_at=(datetime.now(UTC) + offset).isoformat()).answer
 
@@ -316,7 +308,7 @@ def test_scanned_at_far_from_the_server_clock_is_accepted_and_flagged(demo_event
 
 
 def test_scanned_at_close_to_the_server_clock_is_trusted(demo_event):
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
     scanned = datetime.now(UTC) - timedelta(hours=2)  # an offline queue syncing late
 
     answer = _scan(demo_event, text, scanned_at=scanned.isoformat()).answer
@@ -326,7 +318,7 @@ def test_scanned_at_close_to_the_server_clock_is_trusted(demo_event):
 
 
 def test_arrival_is_the_earliest_trusted_scan_of_several_stations(app, demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     text = badges.badge_payload(person)
     app.config["FORUM_NOW"] = "2019-06-06T09:40:00+02:00"
     _scan(demo_event, text, station="porte 1", scanned_at="2019-06-06T09:39:00+02:00")  # online
@@ -342,7 +334,7 @@ def test_arrival_is_the_earliest_trusted_scan_of_several_stations(app, demo_even
 
 
 def test_a_suspect_clock_never_reorders_arrivals(app, demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     text = badges.badge_payload(person)
     app.config["FORUM_NOW"] = "2019-06-06T09:40:00+02:00"
     _scan(demo_event, text, station="porte 1", scanned_at="2019-06-06T09:39:00+02:00")
@@ -360,7 +352,7 @@ def test_a_suspect_clock_never_reorders_arrivals(app, demo_event):
 
 def test_undo_keeps_the_audit_trail_and_the_next_scan_checks_in_again(demo_event, make_user):
     organiser = make_user("organiser", demo_event)
-    text = badges.badge_payload(_person(demo_event, 1))
+    text = badges.badge_payload(register_person(demo_event, 1))
     first = _scan(demo_event, text).answer
     _scan(demo_event, text)  # a duplicate
 
@@ -375,7 +367,7 @@ def test_undo_keeps_the_audit_trail_and_the_next_scan_checks_in_again(demo_event
 
 def test_undo_twice_changes_nothing_and_refused_scans_have_nothing_to_undo(demo_event, make_user):
     organiser = make_user("organiser", demo_event)
-    first = _scan(demo_event, badges.badge_payload(_person(demo_event, 1))).answer
+    first = _scan(demo_event, badges.badge_payload(register_person(demo_event, 1))).answer
     refused = _scan(demo_event, "garbage").answer
     undone_at = services.undo_check_in(demo_event, first["checkin_id"], organiser).undone_at
 
@@ -394,45 +386,6 @@ def test_undo_of_another_events_scan_is_not_found(demo_event, make_user):
         services.undo_check_in(demo_event, answer["checkin_id"], make_user("organiser", demo_event))
 
 
-# --- the kit ---
-
-
-def test_kit_lets_a_station_verify_badges_and_know_who_arrived(demo_event):
-    from forum_app.badges import domain as badge_domain
-
-    arrived = _person(demo_event, 1, workshop_codes=["A1"])
-    reissued = _person(demo_event, 2)
-    cancelled = _person(demo_event, 3)
-    text = badges.badge_payload(arrived)
-    _scan(demo_event, text, station="porte 2")
-    badges.reissue(reissued)
-    registration.cancel(cancelled)
-
-    kit = services.checkin_kit(demo_event)
-
-    claims = badge_domain.read_badge(text, services.public_key_bytes(kit))
-    assert claims.registration_id == arrived.id
-    assert kit["revoked"] == [{"registration_id": reissued.id, "serial": 2}]
-    assert kit["cancelled"] == [cancelled.id]
-    by_id = {p["id"]: p for p in kit["roster"]}
-    assert by_id[arrived.id]["checked_in_station"] == "porte 2"
-    assert by_id[arrived.id]["workshops"] == [{"code": "A1", "seat": "confirmed"}]
-    assert by_id[reissued.id]["checked_in_at"] is None and by_id[reissued.id]["serial"] == 2
-    assert by_id[cancelled.id]["status"] == "cancelled"
-    assert {"A1", "S102"} <= {s["code"] for s in kit["sessions"]}
-    assert kit["generated_at"] and kit["version"]
-
-
-def test_kit_version_changes_with_the_roster_only(demo_event):
-    person = _person(demo_event, 1)
-    before = services.checkin_kit(demo_event)["version"]
-    assert services.checkin_kit(demo_event)["version"] == before
-
-    _scan(demo_event, badges.badge_payload(person))
-
-    assert services.checkin_kit(demo_event)["version"] != before
-
-
 # --- found by name at the desk (no badge) ---
 
 
@@ -444,7 +397,7 @@ def _by_name(event, registration_id, **kwargs):
 
 
 def test_person_found_by_name_checks_in_without_a_badge(demo_event):
-    person = _person(demo_event, 1, workshop_codes=["A1"])
+    person = register_person(demo_event, 1, workshop_codes=["A1"])
 
     answer = _by_name(demo_event, person.id).answer
 
@@ -457,7 +410,7 @@ def test_person_found_by_name_checks_in_without_a_badge(demo_event):
 
 
 def test_person_found_by_name_after_a_badge_scan_is_already_checked_in(demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     _scan(demo_event, badges.badge_payload(person), station="porte 1")
 
     answer = _by_name(demo_event, person.id).answer
@@ -467,11 +420,11 @@ def test_person_found_by_name_after_a_badge_scan_is_already_checked_in(demo_even
 
 
 def test_person_found_by_name_is_refused_like_their_badge_would_be(demo_event):
-    cancelled = _person(demo_event, 1)
+    cancelled = register_person(demo_event, 1)
     registration.cancel(cancelled)
     demo_event.approval_required = True
     db.session.commit()
-    pending = _person(demo_event, 2)
+    pending = register_person(demo_event, 2)
     other = _other_event()
     stranger = registration.register(
         other, RegistrationInput(first_name="Autre", last_name="Personne", email="autre@example.org", consent=True), source="desk"
@@ -493,7 +446,7 @@ def test_person_id_that_is_not_a_positive_integer_is_refused_and_records_nothing
 
 
 def test_badge_and_person_id_together_are_refused(demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
 
     with pytest.raises(InvalidInput) as raised:
         _by_name(demo_event, person.id, badge=badges.badge_payload(person))
@@ -503,7 +456,7 @@ def test_badge_and_person_id_together_are_refused(demo_event):
 
 
 def test_replay_answers_with_the_scans_id(demo_event):
-    person = _person(demo_event, 1)
+    person = register_person(demo_event, 1)
     first = _scan(demo_event, badges.badge_payload(person), client_id="replay-with-id")
 
     again = _scan(demo_event, badges.badge_payload(person), client_id="replay-with-id")

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from forum_app import security
 from forum_app.checkin import dashboard
+from forum_app.checkin import kit as station_kit
 from forum_app.checkin import services as checkin
 from forum_app.db import MAX_ID
 from forum_app.errors import DomainError, InvalidInput
@@ -175,12 +176,11 @@ def checkins(slug: str):
 @bp.get("/checkin-kit")
 @api_role_required(*STAFF)
 def checkin_kit(slug: str):
-    kit = checkin.checkin_kit(g.event)
-    etag = kit["version"]
-    if request.if_none_match and request.if_none_match.contains_weak(etag):
-        return _not_modified(etag)
-    response = jsonify(kit)
-    response.set_etag(etag)
+    kit = station_kit.checkin_kit(g.event)
+    if request.if_none_match and request.if_none_match.contains_weak(kit.version):
+        return _not_modified(kit.version)
+    response = current_app.response_class(kit.json(), mimetype="application/json")
+    response.set_etag(kit.version)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

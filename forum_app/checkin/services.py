@@ -1,4 +1,4 @@
-"""Door check-in use cases: record a scan, undo an arrival, the kit offline stations download.
+"""Door check-in use cases: record a scan, undo an arrival (the stations' kit: `checkin.kit`).
 
 Every scan is a CheckIn row, refused ones too. A station's retry carries the same `client_id`: it
 gets the answer stored with the first row, verbatim, whatever changed since (a replay never
@@ -9,8 +9,6 @@ nineteen `already_checked_in`.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +30,7 @@ from forum_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event, Session
 from forum_app.registration.labels import CATEGORY_LABELS
-from forum_app.registration.models import Registration, WorkshopSeat
+from forum_app.registration.models import Registration
 
 ACTIVE_STATUSES = ("pending", "confirmed")  # registrations holding seats (registration.domain's rule)
 
@@ -56,7 +54,7 @@ def _text(message) -> str:
 _labels: dict[tuple[str, str], str] = {}  # (language, category) -> label: catalogues never change while running
 
 
-def _category_label(category: str) -> str:
+def category_label(category: str) -> str:
     label = CATEGORY_LABELS.get(category)
     if label is None:
         return category
@@ -193,7 +191,7 @@ def _attendee(registration: Registration | None) -> dict | None:
         "organisation": registration.organisation,
         "job_title": registration.job_title,
         "category": registration.category,
-        "category_label": _category_label(registration.category),
+        "category_label": category_label(registration.category),
         "status": registration.status,
         "workshops": [
             {"code": seat.session.code, "title": seat.session.title, "seat": seat.status,
@@ -395,88 +393,3 @@ def arrivals(event: Event, session_id: int | None = None) -> dict[int, domain.Sc
     for row in rows:
         by_person.setdefault(row.registration_id, []).append(_scan(row))
     return {rid: domain.reconcile(scans).arrival for rid, scans in by_person.items()}
-
-
-def checkin_kit(event: Event) -> dict:
-    """What an offline station needs: the keys to verify badges, the revoked and cancelled
-    badges, the roster to search by name and show who already arrived.
-
-    `revoked`: registration id and current serial, any badge of that person with a smaller serial
-    is revoked. `cancelled`: registration ids (cancelled, rejected, erased) whose badges are
-    refused. `version` changes whenever anything else in the kit does (the ETag).
-    """
-    keys = badges.public_keys_document(event)
-    # Plain rows, not ORM objects: a station refreshes the kit every minute and every scan
-    # changes it (arrivals), so it is rebuilt each time (1,000 people: 99 ms -> 38 ms).
-    registrations = db.session.execute(
-        sa.select(
-            Registration.id, Registration.first_name, Registration.last_name, Registration.organisation,
-            Registration.job_title, Registration.category, Registration.status, Registration.badge_serial,
-            Registration.anonymised_at,
-        )
-        .where(Registration.event_id == event.id)
-        .order_by(db.func.lower(Registration.last_name), db.func.lower(Registration.first_name), Registration.id)
-    ).all()
-    seats: dict[int, list[tuple]] = {}
-    for registration_id, code, status, starts_at in db.session.execute(
-        sa.select(WorkshopSeat.registration_id, Session.code, WorkshopSeat.status, Session.starts_at)
-        .join(Session, Session.id == WorkshopSeat.session_id)
-        .where(Session.event_id == event.id)
-    ):
-        seats.setdefault(registration_id, []).append((starts_at, code, status))
-    arrived = arrivals(event)
-    roster = []
-    cancelled = []
-    for registration in registrations:
-        if registration.status in ("cancelled", "rejected") or registration.anonymised_at is not None:
-            cancelled.append(registration.id)
-            if registration.anonymised_at is not None:
-                continue
-        arrival = arrived.get(registration.id)
-        roster.append(
-            {
-                "id": registration.id,
-                "name": f"{registration.first_name} {registration.last_name}".strip(),
-                "first_name": registration.first_name,
-                "last_name": registration.last_name,
-                "organisation": registration.organisation,
-                "job_title": registration.job_title,
-                "category": registration.category,
-                "category_label": _category_label(registration.category),
-                "status": registration.status,
-                "serial": registration.badge_serial,
-                "workshops": [
-                    {"code": code, "seat": status} for _, code, status in sorted(seats.get(registration.id, []))
-                ]
-                if registration.status in ACTIVE_STATUSES
-                else [],
-                "checked_in_at": arrival.at.isoformat() if arrival else None,
-                "checked_in_station": arrival.station if arrival else None,
-            }
-        )
-    sessions = [
-        {"code": s.code, "title": s.title, "kind": s.kind, "signup_required": s.signup_required,
-         "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()}
-        for s in event.sessions
-    ]
-    body = {
-        "event": {"id": event.id, "slug": event.slug, "title": event.title, "timezone": event.timezone},
-        "badge_format": keys["format"],
-        "algorithm": keys["algorithm"],
-        "public_keys": [
-            {"key_id": k["key_id"], "public_key": k["public_key"], "active": k["active"]} for k in keys["keys"]
-        ],
-        "revoked": [
-            {"registration_id": rid, "serial": serial} for rid, serial in sorted(badges.revoked_serials(event).items())
-        ],
-        "cancelled": cancelled,
-        "sessions": sessions,
-        "roster": roster,
-    }
-    version = hashlib.sha1(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
-    return {**body, "version": version, "generated_at": clock.now().isoformat()}
-
-
-def public_key_bytes(kit: dict) -> dict[int, bytes]:
-    """The kit's keys as the badge verifier takes them (key id -> raw bytes): what a station does."""
-    return {k["key_id"]: base64.b64decode(k["public_key"]) for k in kit["public_keys"]}
