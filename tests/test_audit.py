@@ -15,6 +15,7 @@ from forum_app.checkin import services as checkin
 from forum_app.errors import Conflict, NotFound
 from forum_app.extensions import db
 from forum_app.notes import demo as notes_demo
+from forum_app.programme import services as programme
 from forum_app.registration import services as registration
 from forum_app.registration.models import Registration
 from forum_app.report import review
@@ -515,3 +516,98 @@ def test_journal_has_no_route_to_change_an_entry(app):
     assert [(rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"})) for rule in rules] == [
         ("/e/<slug>/admin/audit", ["GET"])
     ]
+
+
+# --- the programme ----------------------------------------------------------------------------------
+
+
+def _session_form(**overrides) -> dict:
+    data = {
+        "code": "B2", "title": "Table ronde Europe", "subtitle": "", "kind": "round-table", "track_id": "",
+        "room_id": "", "day": "2019-06-07", "starts": "14:15", "ends": "15:45",
+        "abstract": "Les fonds européens dans les quartiers.", "description": "", "capacity": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_session_added_edited_and_deleted_are_each_recorded_with_what_changed(as_organiser, demo_event, organiser):
+    admin = f"/e/{demo_event.slug}/admin"
+
+    as_organiser.post(f"{admin}/sessions/new", data=_session_form())
+    session = next(s for s in demo_event.sessions if s.code == "B2")
+    as_organiser.post(f"{admin}/sessions/{session.id}", data=_session_form(title="Europe et quartiers", starts="14:30"))
+    as_organiser.post(f"{admin}/sessions/{session.id}/delete")
+
+    created, edited, deleted = _entries()
+    assert (created.action, created.user_id, created.target_id) == ("programme.session.create", organiser.id, session.id)
+    assert created.summary == "Session ajoutée : B2 — Table ronde Europe"
+    assert created.details["changes"]["starts"] == {"before": None, "after": "7 juin 2019 à 14 h 15"}
+    assert edited.summary == "Session modifiée : B2 — Europe et quartiers"
+    assert edited.details["changes"] == {
+        "title": {"before": "Table ronde Europe", "after": "Europe et quartiers"},
+        "starts": {"before": "7 juin 2019 à 14 h 15", "after": "7 juin 2019 à 14 h 30"},
+    }
+    assert deleted.action == "programme.session.delete" and deleted.summary == "Session supprimée : B2 — Europe et quartiers"
+
+
+def test_session_saved_unchanged_or_refused_records_nothing(as_organiser, demo_event):
+    admin = f"/e/{demo_event.slug}/admin"
+    workshop = next(s for s in demo_event.sessions if s.code == "A1")
+    shown = programme.session_form_values(demo_event, workshop)  # what the edit form holds
+    values = {key: "" if value is None else str(value) for key, value in shown.items() if key != "signup_required"}
+    values |= {"starts": shown["starts"].strftime("%H:%M"), "ends": shown["ends"].strftime("%H:%M")}
+    if shown["signup_required"]:
+        values["signup_required"] = "y"
+
+    unchanged = as_organiser.post(f"{admin}/sessions/{workshop.id}", data=values)
+    refused = as_organiser.post(f"{admin}/sessions/{workshop.id}", data={**values, "title": ""})
+
+    assert (unchanged.status_code, refused.status_code) == (302, 422)
+    assert _entries() == []
+
+
+def test_speaker_added_and_removed_are_recorded(as_organiser, demo_event, organiser):
+    admin = f"/e/{demo_event.slug}/admin"
+    workshop = next(s for s in demo_event.sessions if s.code == "A1")
+    person = demo_event.people[0]
+
+    as_organiser.post(f"{admin}/sessions/{workshop.id}/people", data={"person_id": person.id, "role": "moderator"})
+    link = next(link for link in workshop.people if link.person_id == person.id and link.role == "moderator")
+    as_organiser.post(f"{admin}/sessions/{workshop.id}/people/{link.id}/remove")
+
+    added, removed = _entries("programme.speakers")
+    assert added.summary == f"Intervenant·e ajouté·e : {person.name} (animation), session A1"
+    assert removed.summary == f"Intervenant·e retiré·e : {person.name} (animation), session A1"
+    assert added.user_id == organiser.id
+
+
+def test_rooms_tracks_and_people_changes_are_recorded_in_french(as_organiser, demo_event):
+    admin = f"/e/{demo_event.slug}/admin"
+
+    as_organiser.post(f"{admin}/rooms/new", data={"name": "Salle Ouessant", "capacity": "40"})
+    room = next(r for r in demo_event.rooms if r.name == "Salle Ouessant")
+    as_organiser.post(f"{admin}/rooms/{room.id}", data={"name": "Salle Ouessant", "capacity": "60"})
+    as_organiser.post(f"{admin}/rooms/{room.id}/delete")
+    as_organiser.post(f"{admin}/tracks/new", data={"name": "Emploi", "colour": "#1d4ed8"})
+    as_organiser.post(f"{admin}/people/new", data={"name": "Inès Martin", "job_title": "Maire", "organisation": ""})
+
+    summaries = [(e.action, e.summary) for e in _entries()]
+    assert summaries == [
+        ("programme.room", "Salle ajoutée : Salle Ouessant"),
+        ("programme.room", "Salle modifiée : Salle Ouessant"),
+        ("programme.room", "Salle supprimée : Salle Ouessant"),
+        ("programme.track", "Parcours ajouté : Emploi"),
+        ("programme.person", "Personne ajoutée : Inès Martin"),
+    ]
+    assert _entries("programme.room")[1].details["changes"] == {"capacity": {"before": 40, "after": 60}}
+
+
+def test_programme_changes_show_in_the_journal_with_their_labels(as_organiser, demo_event):
+    admin = f"/e/{demo_event.slug}/admin"
+    as_organiser.post(f"{admin}/rooms/new", data={"name": "Salle Ouessant", "capacity": "40"})
+
+    page = _text(as_organiser.get(f"{admin}/audit?action=programme.room"))
+
+    assert "Salle ajoutée : Salle Ouessant" in page
+    assert "Capacité" in page and "Salles" in page

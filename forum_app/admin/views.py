@@ -12,6 +12,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from forum_app.admin.forms import (
@@ -131,7 +132,7 @@ def session_new(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            session = services.create_session(event, _session_input(form))
+            session = services.create_session(event, _session_input(form), actor=current_user)
         except DomainError as error:
             _show_errors(form, error)
         else:
@@ -155,7 +156,7 @@ def session_edit(slug: str, session_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.update_session(event, session, _session_input(form))
+            services.update_session(event, session, _session_input(form), actor=current_user)
             # A raised capacity (or sign-up no longer limited) seats the first people waiting.
             registration_services.on_capacity_changed(session)
         except DomainError as error:
@@ -196,7 +197,9 @@ def session_person_add(slug: str, session_id: int):
     person_form.set_choices(event)
     if person_form.validate_on_submit():
         try:
-            link = services.add_session_person(event, session, person_form.person_id.data, person_form.role.data)
+            link = services.add_session_person(
+                event, session, person_form.person_id.data, person_form.role.data, actor=current_user
+            )
         except DomainError as error:
             _show_errors(person_form, error)
         else:
@@ -219,7 +222,7 @@ def session_person_add(slug: str, session_id: int):
 def session_person_remove(slug: str, session_id: int, link_id: int):
     session = services.get_session_by_id(g.event, session_id)
     if ConfirmForm().validate_on_submit():
-        services.remove_session_person(g.event, session, link_id)
+        services.remove_session_person(g.event, session, link_id, actor=current_user)
         flash(_("Personne retirée de la session."), "success")
     return redirect(url_for("admin.session_edit", slug=slug, session_id=session.id, _anchor="people"))
 
@@ -231,7 +234,7 @@ def session_delete(slug: str, session_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         code = session.code
-        services.delete_session(g.event, session)
+        services.delete_session(g.event, session, actor=current_user)
         flash(_("Session %(code)s supprimée.", code=code), "success")
         return redirect(url_for("admin.dashboard", slug=slug))
     return render_template(
@@ -294,9 +297,9 @@ def _catalogue_form(catalogue: Catalogue, item=None):
     if form.validate_on_submit():
         try:
             if item is None:
-                getattr(services, f"create_{catalogue.item}")(event, **catalogue.values(form))
+                getattr(services, f"create_{catalogue.item}")(event, **catalogue.values(form), actor=current_user)
             else:
-                getattr(services, f"update_{catalogue.item}")(event, item, **catalogue.values(form))
+                getattr(services, f"update_{catalogue.item}")(event, item, **catalogue.values(form), actor=current_user)
         except DomainError as error:
             _show_errors(form, error)
         else:
@@ -309,7 +312,7 @@ def _catalogue_form(catalogue: Catalogue, item=None):
 def _catalogue_delete(catalogue: Catalogue, item):
     form = ConfirmForm()
     if form.validate_on_submit():
-        getattr(services, f"delete_{catalogue.item}")(g.event, item)
+        getattr(services, f"delete_{catalogue.item}")(g.event, item, actor=current_user)
         flash(str(catalogue.deleted), "success")
         return redirect(url_for(f"admin.{catalogue.name}", slug=g.event.slug))
     return render_template(

@@ -342,3 +342,105 @@ def role_given(event, user, by, before_role: str | None, before_admin: bool) -> 
         fr("Rôle attribué : %(who)s — %(what)s", who=_staff(user), what=", ".join(parts)),
         {"changes": diff},
     )
+
+
+# --------------------------------------------------------------------------- the programme
+
+CATALOGUE_WORDS = {
+    "room": {"create": "Salle ajoutée", "edit": "Salle modifiée", "delete": "Salle supprimée"},
+    "track": {"create": "Parcours ajouté", "edit": "Parcours modifié", "delete": "Parcours supprimé"},
+    "person": {"create": "Personne ajoutée", "edit": "Personne modifiée", "delete": "Personne supprimée"},
+}
+SPEAKER_ROLE_WORDS = {"speaker": "intervention", "moderator": "animation", "witness": "témoignage", "rapporteur": "rapport"}
+_TEXT_KEPT = 300  # abstracts and descriptions: enough of the words to recognise them
+
+
+def session_values(session, tz_name: str) -> dict[str, Any]:
+    """What an organiser can change in a session, as the journal keeps it (times at the venue)."""
+
+    def text(value: str | None) -> str:
+        value = value or ""
+        return value if len(value) <= _TEXT_KEPT else value[:_TEXT_KEPT] + "…"
+
+    return {
+        "code": session.code,
+        "title": session.title,
+        "subtitle": session.subtitle or "",
+        "kind": session.kind,
+        "room": session.room.name if session.room is not None else None,
+        "track": session.track.name if session.track is not None else None,
+        "starts": moment_text(session.starts_at, tz_name) if session.starts_at else None,
+        "ends": moment_text(session.ends_at, tz_name) if session.ends_at else None,
+        "signup_required": bool(session.signup_required),
+        "capacity": session.capacity,
+        "abstract": text(session.abstract),
+        "description": text(session.description),
+    }
+
+
+def _session_name(values: dict[str, Any]) -> str:
+    return f"{values['code']} — {values['title']}"
+
+
+def session_saved(event, session, user, before: dict[str, Any] | None) -> None:
+    """A session added (`before` None) or edited; an edit that changes nothing is not recorded."""
+    after = session_values(session, event.timezone)
+    diff = changes(before or {}, after)
+    if before is not None and not diff:
+        return
+    record(
+        event.id,
+        user,
+        "programme.session.create" if before is None else "programme.session.edit",
+        "session",
+        session.id,
+        fr("Session ajoutée : %(name)s", name=_session_name(after))
+        if before is None
+        else fr("Session modifiée : %(name)s", name=_session_name(after)),
+        {"changes": diff},
+    )
+
+
+def session_deleted(event, session_id: int, before: dict[str, Any], user) -> None:
+    record(
+        event.id,
+        user,
+        "programme.session.delete",
+        "session",
+        session_id,
+        fr("Session supprimée : %(name)s", name=_session_name(before)),
+        {"changes": changes(before, {})},
+    )
+
+
+def session_person_changed(event, session, person, role: str, user, *, added: bool) -> None:
+    """A speaker (or moderator...) added to or removed from a session."""
+    record(
+        event.id,
+        user,
+        "programme.speakers",
+        "session",
+        session.id,
+        fr(
+            "%(what)s : %(person)s (%(role)s), session %(code)s",
+            what="Intervenant·e ajouté·e" if added else "Intervenant·e retiré·e",
+            person=person.name,
+            role=SPEAKER_ROLE_WORDS.get(role, role),
+            code=session.code,
+        ),
+        {"person_id": person.id, "role": role, "changes": changes({}, {"name": person.name}) if added
+         else changes({"name": person.name}, {})},
+    )
+
+
+def catalogue_changed(event, kind: str, item_id: int, user, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """A room, track or person of the programme added (`before` None), edited or deleted (`after` None)."""
+    diff = changes(before or {}, after or {})
+    if before is not None and after is not None and not diff:
+        return
+    change = "create" if before is None else "delete" if after is None else "edit"
+    name = (after or before or {}).get("name", "")
+    record(
+        event.id, user, f"programme.{kind}", kind, item_id,
+        fr("%(what)s : %(name)s", what=CATALOGUE_WORDS[kind][change], name=name), {"changes": diff},
+    )

@@ -48,6 +48,13 @@ ACTIONS: dict[str, Any] = {
     "staff.unassign": _l("Session retirée"),
     "staff.remove": _l("Rôle retiré"),
     "staff.role": _l("Rôle attribué"),
+    "programme.session.create": _l("Session ajoutée"),
+    "programme.session.edit": _l("Session modifiée"),
+    "programme.session.delete": _l("Session supprimée"),
+    "programme.speakers": _l("Intervenant·es d'une session"),
+    "programme.room": _l("Salles"),
+    "programme.track": _l("Parcours du programme"),
+    "programme.person": _l("Personnes du programme"),
 }
 
 _SECRET_MARKERS = ("password", "token", "secret", "hash")

@@ -36,6 +36,19 @@ CHANGE_LABELS = {
     "undone": _l("Annulé"),
     "version": _l("Version"),
     "name": _l("Nom"),
+    "code": _l("Code"),
+    "title": _l("Titre"),
+    "subtitle": _l("Sous-titre"),
+    "kind": _l("Type"),
+    "room": _l("Salle"),
+    "track": _l("Parcours"),
+    "starts": _l("Début"),
+    "ends": _l("Fin"),
+    "signup_required": _l("Sur inscription"),
+    "capacity": _l("Capacité"),
+    "abstract": _l("Résumé"),
+    "description": _l("Description"),
+    "colour": _l("Couleur"),
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from forum_app.audit import actions as audit
 from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme import domain
@@ -222,23 +223,32 @@ def _apply_session(event: Event, session: Session, data: SessionInput, code: str
     session.capacity = data.capacity
 
 
-def create_session(event: Event, data: SessionInput) -> Session:
+def create_session(event: Event, data: SessionInput, *, actor=None) -> Session:
+    """`actor`: the organiser, recorded in the staff journal (every service below takes it too)."""
     code, room, track = _check_session(event, data, None)
     session = Session(event=event, code=code, title="")
     _apply_session(event, session, data, code, room, track)
     db.session.add(session)
+    if actor is not None:
+        db.session.flush()  # the journal names the new session's id
+        audit.session_saved(event, session, actor, None)
     _commit_change(event)
     return session
 
 
-def update_session(event: Event, session: Session, data: SessionInput) -> Session:
+def update_session(event: Event, session: Session, data: SessionInput, *, actor=None) -> Session:
     code, room, track = _check_session(event, data, session)
+    before = audit.session_values(session, event.timezone)
     _apply_session(event, session, data, code, room, track)
+    if actor is not None:
+        audit.session_saved(event, session, actor, before)
     _commit_change(event)
     return session
 
 
-def delete_session(event: Event, session: Session) -> None:
+def delete_session(event: Event, session: Session, *, actor=None) -> None:
+    if actor is not None:
+        audit.session_deleted(event, session.id, audit.session_values(session, event.timezone), actor)
     db.session.delete(session)
     _commit_change(event)
 
@@ -264,7 +274,7 @@ def session_form_values(event: Event, session: Session) -> dict:
     }
 
 
-def add_session_person(event: Event, session: Session, person_id: int, role: str) -> SessionPerson:
+def add_session_person(event: Event, session: Session, person_id: int, role: str, *, actor=None) -> SessionPerson:
     errors: dict[str, list[str]] = {}
     person = db.session.get(Person, person_id) if person_id is not None else None
     if person is None or person.event_id != event.id:
@@ -278,14 +288,18 @@ def add_session_person(event: Event, session: Session, person_id: int, role: str
     position = max((link.position for link in session.people), default=-1) + 1
     link = SessionPerson(person=person, role=role, position=position)
     session.people.append(link)
+    if actor is not None:
+        audit.session_person_changed(event, session, person, role, actor, added=True)
     _commit_change(event)
     return link
 
 
-def remove_session_person(event: Event, session: Session, link_id: int) -> None:
+def remove_session_person(event: Event, session: Session, link_id: int, *, actor=None) -> None:
     link = next((link for link in session.people if link.id == link_id), None)
     if link is None:
         raise NotFound(_("Cette personne n'est pas (ou plus) dans la session."))
+    if actor is not None:
+        audit.session_person_changed(event, session, link.person, link.role, actor, added=False)
     session.people.remove(link)
     _commit_change(event)
 
@@ -320,25 +334,29 @@ def _check_room(event: Event, name: str, capacity: int | None, current: Room | N
     return name
 
 
-def create_room(event: Event, name: str, capacity: int | None = None) -> Room:
+def create_room(event: Event, name: str, capacity: int | None = None, *, actor=None) -> Room:
     name = _check_room(event, name, capacity, None)
     position = max((r.position for r in event.rooms), default=-1) + 1
     room = Room(name=name, capacity=capacity, position=position)
     event.rooms.append(room)
+    _journal(event, "room", room, actor, before=None)
     _commit_change(event)
     return room
 
 
-def update_room(event: Event, room: Room, name: str, capacity: int | None = None) -> Room:
+def update_room(event: Event, room: Room, name: str, capacity: int | None = None, *, actor=None) -> Room:
+    before = _catalogue_values("room", room)
     room.name, room.capacity = _check_room(event, name, capacity, room), capacity
+    _journal(event, "room", room, actor, before=before)
     _commit_change(event)
     return room
 
 
-def delete_room(event: Event, room: Room) -> None:
+def delete_room(event: Event, room: Room, *, actor=None) -> None:
     """Sessions in the room stay in the programme, without a room."""
     for session in list(room.sessions):
         session.room = None
+    _journal(event, "room", room, actor, before=_catalogue_values("room", room), deleted=True)
     db.session.delete(room)
     _commit_change(event)
 
@@ -375,24 +393,28 @@ def _check_track(event: Event, name: str, colour: str, current: Track | None) ->
     return name, colour
 
 
-def create_track(event: Event, name: str, colour: str) -> Track:
+def create_track(event: Event, name: str, colour: str, *, actor=None) -> Track:
     name, colour = _check_track(event, name, colour, None)
     track = Track(name=name, slug=domain.slugify(name), colour=colour)
     event.tracks.append(track)
+    _journal(event, "track", track, actor, before=None)
     _commit_change(event)
     return track
 
 
-def update_track(event: Event, track: Track, name: str, colour: str) -> Track:
+def update_track(event: Event, track: Track, name: str, colour: str, *, actor=None) -> Track:
     name, colour = _check_track(event, name, colour, track)
+    before = _catalogue_values("track", track)
     track.name, track.slug, track.colour = name, domain.slugify(name), colour
+    _journal(event, "track", track, actor, before=before)
     _commit_change(event)
     return track
 
 
-def delete_track(event: Event, track: Track) -> None:
+def delete_track(event: Event, track: Track, *, actor=None) -> None:
     for session in list(track.sessions):
         session.track = None
+    _journal(event, "track", track, actor, before=_catalogue_values("track", track), deleted=True)
     db.session.delete(track)
     _commit_change(event)
 
@@ -417,24 +439,47 @@ def _check_person(name: str, job_title: str, organisation: str) -> tuple[str, st
     return (name or "").strip(), (job_title or "").strip(), (organisation or "").strip()
 
 
-def create_person(event: Event, name: str, job_title: str = "", organisation: str = "") -> Person:
+def create_person(event: Event, name: str, job_title: str = "", organisation: str = "", *, actor=None) -> Person:
     name, job_title, organisation = _check_person(name, job_title, organisation)
     person = Person(name=name, job_title=job_title, organisation=organisation)
     event.people.append(person)
+    _journal(event, "person", person, actor, before=None)
     _commit_change(event)
     return person
 
 
-def update_person(event: Event, person: Person, name: str, job_title: str = "", organisation: str = "") -> Person:
+def update_person(
+    event: Event, person: Person, name: str, job_title: str = "", organisation: str = "", *, actor=None
+) -> Person:
+    before = _catalogue_values("person", person)
     person.name, person.job_title, person.organisation = _check_person(name, job_title, organisation)
+    _journal(event, "person", person, actor, before=before)
     _commit_change(event)
     return person
 
 
-def delete_person(event: Event, person: Person) -> None:
+def delete_person(event: Event, person: Person, *, actor=None) -> None:
     """The person leaves every session they were in."""
+    _journal(event, "person", person, actor, before=_catalogue_values("person", person), deleted=True)
     db.session.delete(person)
     _commit_change(event)
+
+
+# The staff journal's view of rooms, tracks and people: what an organiser's form can change.
+_CATALOGUE_FIELDS = {"room": ("name", "capacity"), "track": ("name", "colour"), "person": ("name", "job_title", "organisation")}
+
+
+def _catalogue_values(kind: str, item) -> dict:
+    return {name: getattr(item, name) for name in _CATALOGUE_FIELDS[kind]}
+
+
+def _journal(event: Event, kind: str, item, actor, *, before: dict | None, deleted: bool = False) -> None:
+    """Record an organiser's change of a room, track or person (nothing for scripts: no actor)."""
+    if actor is None:
+        return
+    if before is None:
+        db.session.flush()  # the journal names the new item's id
+    audit.catalogue_changed(event, kind, item.id, actor, before, None if deleted else _catalogue_values(kind, item))
 
 
 # Clash warnings ----------------------------------------------------------------------------------
