@@ -70,6 +70,9 @@ def _texts() -> dict[str, str]:
         "category": _("Catégorie"),
         "online": _("En ligne"),
         "offline": _("Hors connexion"),
+        "busy": _("Serveur occupé"),
+        "busy_retry_in": _("nouvel essai dans %(seconds)s s", seconds="{n}"),
+        "busy_retrying": _("nouvel essai en cours"),
         "pending_one": ngettext(
             "%(count)s passage en attente d'envoi", "%(count)s passages en attente d'envoi", 1, count="{n}"
         ),

@@ -35,6 +35,9 @@ def _texts() -> dict[str, str]:
     return {
         "online": _("En ligne"),
         "offline": _("Hors connexion"),
+        "busy": _("Serveur occupé"),
+        "busy_retry_in": _("nouvel essai dans %(seconds)s s", seconds="{n}"),
+        "busy_retrying": _("nouvel essai en cours"),
         "all_sent": _("tout est envoyé"),
         "kept_here": _("vos notes sont gardées sur cet appareil"),
         "pending_one": ngettext(

@@ -11,7 +11,11 @@
    station.search(query, limit = 8)             -> RosterEntry[]    (sync; accent- and case-insensitive, name + organisation)
    station.undo(checkinId)                      -> Promise<{ok, message}>  (organisers, online)
    station.setSession(code | null); station.setStationName(name)
-   station.status() -> {online, pending, kitVersion, kitFetchedAt, lastSyncAt, authProblem, rejected, hasKit, persistent}
+   station.status() -> {online, busy, retryAt, pending, kitVersion, kitFetchedAt, lastSyncAt, authProblem, rejected,
+                        hasKit, persistent}
+     busy: the server answered 429 or 503 (it is there, and asked us to wait): true until its next
+     answer that is not one of those, or a network failure; retryAt: when the next attempt goes (ms
+     since the epoch, never before the Retry-After), null when not busy.
    station.sessions() -> the kit's sessions [{code, title, kind, signup_required, starts_at, ends_at}]
    station.refreshKit(), station.syncNow(), station.close()
    events: "status" (any change of status()), "synced" (detail {client_id, answer}: a queued scan's server answer)
@@ -50,6 +54,11 @@ const DEFAULT_MESSAGES = {
 };
 
 class NetworkError extends Error {}
+
+/* 429 (rate limited) or 503 (database busy): the server is there and asks us to come back later. */
+export function isBusyAnswer(status) {
+  return status === 429 || status === 503;
+}
 
 /* How long the server asked us to wait (Retry-After, with a 429 or a 503), in ms: 0 when it did
    not say; at most RETRY_AFTER_MAX_MS whatever it says. */
@@ -138,6 +147,8 @@ class Station extends EventTarget {
     this._rejected = 0;
     this._lastSyncAt = null;
     this._reachable = true; // the fate of the last request
+    this._busy = false; // the last answer was 429/503
+    this._nextTryAt = 0; // when the scheduled sync (or probe) goes
     this._authProblem = false;
     this._syncing = false;
     this._syncTimer = null;
@@ -148,7 +159,7 @@ class Station extends EventTarget {
     this._localChain = Promise.resolve();
     this._channel = null;
     this._closed = false;
-    this._onOnline = () => { this._reachable = true; this._emitStatus(); this._kick(0); this.refreshKit(); };
+    this._onOnline = () => { this._reachable = true; this._busy = false; this._emitStatus(); this._kick(0); this.refreshKit(); };
     this._onOffline = () => { this._emitStatus(); };
   }
 
@@ -238,8 +249,11 @@ class Station extends EventTarget {
   }
 
   status() {
+    const busy = this._busy && this._navigatorOnline();
     return {
       online: this._online(),
+      busy,
+      retryAt: busy ? Math.max(this._notBefore || 0, this._nextTryAt || 0) || null : null,
       pending: this._pending,
       kitVersion: this._kit ? this._kit.version : null,
       kitFetchedAt: this._kitFetchedAt,
@@ -259,9 +273,17 @@ class Station extends EventTarget {
     this.dispatchEvent(new CustomEvent('status', { detail: status }));
   }
 
+  /* An answer (reachable) or a network failure (not): either way the server is not "busy". */
   _setReachable(reachable) {
     this._reachable = reachable;
+    this._busy = false;
     this._emitStatus();
+  }
+
+  /* The server answered 429/503: not reachable for scans until it answers otherwise. */
+  _setBusy() {
+    this._reachable = false;
+    this._busy = true;
   }
 
   setSession(code) {
@@ -374,6 +396,7 @@ class Station extends EventTarget {
         const kind = this._classify(result);
         if (kind === 'answer') {
           this._reachable = true;
+          this._busy = false;
           this._authProblem = false;
           await this._learn(result.json);
           this._emitStatus();
@@ -387,8 +410,9 @@ class Station extends EventTarget {
         if (kind === 'auth') {
           this._authProblem = true;
           this._reachable = true;
+          this._busy = false;
         } else {
-          this._reachable = false;
+          if (isBusyAnswer(result.status)) this._setBusy(); else { this._reachable = false; this._busy = false; }
           this._holdOff(retryAfterMs(result.headers)); // 429/503: as long as the server asks
           this._kick();
         }
@@ -580,6 +604,8 @@ class Station extends EventTarget {
     clearTimeout(this._syncTimer);
     const asked = this._notBefore ? this._notBefore - Date.now() : 0;
     const wait = Math.max(delay === undefined ? this._backoff : delay, asked);
+    this._nextTryAt = Date.now() + wait;
+    if (this._busy) this._emitStatus(); // the countdown the page shows
     this._syncTimer = setTimeout(() => {
       if (this._pending) this.syncNow();
       else if (!this._reachable) this.refreshKit(); // nothing to send: probe the server with the kit
@@ -637,8 +663,10 @@ class Station extends EventTarget {
       }
       const kind = this._classify(result);
       if (kind === 'retry') {
-        if (result.status >= 500) this._setReachable(false);
+        if (isBusyAnswer(result.status)) this._setBusy();
+        else if (result.status >= 500) this._setReachable(false);
         this._failed(retryAfterMs(result.headers)); // kept in the queue; a 429 waits its Retry-After
+        this._emitStatus();
         return;
       }
       if (kind === 'auth') {
@@ -650,6 +678,7 @@ class Station extends EventTarget {
         return;
       }
       this._reachable = true;
+      this._busy = false;
       let answer;
       if (kind === 'answer') {
         this._authProblem = false;
@@ -724,6 +753,13 @@ class Station extends EventTarget {
       this._setReachable(true);
       return false;
     }
+    if (isBusyAnswer(result.status)) {
+      this._setBusy();
+      if (this._syncing) this._holdOff(retryAfterMs(result.headers));
+      else this._failed(retryAfterMs(result.headers)); // probe again, not before Retry-After
+      this._emitStatus();
+      return false;
+    }
     if (result.status >= 500) {
       this._setReachable(false);
       if (!this._syncing) this._failed();
@@ -742,7 +778,8 @@ class Station extends EventTarget {
     }
     this._authProblem = false;
     this._reachable = true;
-    if (!this._pending) this._backoff = BACKOFF_FIRST_MS;
+    // Queued scans the server asked to hold back: still "busy" until the sync gets its answer.
+    if (!this._pending) { this._busy = false; this._backoff = BACKOFF_FIRST_MS; }
     await this._dropKnownArrivals(started);
     this._emitStatus();
     if (this._pending && !this._syncing) this._kick(0);

@@ -68,6 +68,14 @@ async function start(root) {
   renderMute();
   els.mute.hidden = false;
 
+  // While the server asks us to wait (429/503), a countdown to the next attempt, redrawn each second
+  // by one timer. It is aria-hidden: the status line is a live region, which should not speak every second.
+  const countdown = document.createElement('span');
+  countdown.className = 'net-countdown';
+  countdown.setAttribute('aria-hidden', 'true');
+  let busyTicker = 0;
+  let retryAt = null;
+
   // ---- the engine
   let station;
   try {
@@ -396,6 +404,7 @@ async function start(root) {
     const state = station.status();
     const pending = Number(state.pending) || 0;
     const queued = pending ? T(pluralKey(locale, pending), { n: pending }) : T('all_sent');
+    const busy = Boolean(state.busy) && !state.authProblem;
     let tone = state.online ? 'net-online' : 'net-offline';
     let text = (state.online ? T('online') : T('offline')) + ' · ' + queued;
     if (state.rejected) text += ' · ' + T('rejected', { n: state.rejected });
@@ -403,13 +412,32 @@ async function start(root) {
       tone = 'net-auth';
       text = T('auth_problem') + (pending ? ' · ' + queued : '');
     }
+    if (busy) {
+      // The network is fine: the server (rate limit, database busy) asked us to come back shortly.
+      tone = 'net-busy';
+      retryAt = state.retryAt;
+      tickCountdown();
+      const rest = queued + (state.rejected ? ' · ' + T('rejected', { n: state.rejected }) : '');
+      els.netText.replaceChildren(T('busy') + ' · ', countdown, rest);
+      if (!busyTicker) busyTicker = setInterval(tickCountdown, 1000);
+    } else {
+      if (busyTicker) { clearInterval(busyTicker); busyTicker = 0; }
+      els.netText.textContent = text;
+    }
     els.net.className = 'net-status ' + tone;
     els.net.dataset.online = state.online ? 'true' : 'false';
+    els.net.dataset.busy = busy ? 'true' : 'false';
     els.net.dataset.pending = String(pending);
-    els.netText.textContent = text;
     els.netLogin.hidden = !state.authProblem;
     els.net.hidden = false;
     els.kit.textContent = state.kitFetchedAt ? T('kit_at', { time: clock(state.kitFetchedAt) }) : T('kit_none');
+  }
+
+  /* "nouvel essai dans 12 s · ", or "nouvel essai en cours · " once that time has come. */
+  function tickCountdown() {
+    const seconds = Math.ceil(((Number(retryAt) || 0) - Date.now()) / 1000);
+    const text = seconds > 0 ? T('busy_retry_in', { n: seconds }).replace(/(\d) /g, '$1\u00a0') : T('busy_retrying');
+    countdown.textContent = text + ' · '; // "3 s" never split over two lines
   }
 
   function renderMute() {

@@ -280,6 +280,14 @@ async function start(root) {
     return left >= 0;
   }
 
+  // While the server asks us to wait (429/503), a countdown to the next attempt, redrawn each second
+  // by one timer. It is aria-hidden: the status line is a live region, which should not speak every second.
+  const countdown = document.createElement('span');
+  countdown.className = 'net-countdown';
+  countdown.setAttribute('aria-hidden', 'true');
+  let busyTicker = 0;
+  let retryAt = null;
+
   // ---- network state
   notes.addEventListener('status', renderStatus);
   notes.addEventListener('changed', scheduleRender);
@@ -291,6 +299,7 @@ async function start(root) {
     const state = notes.status();
     const pending = Number(state.pending) || 0;
     const queued = pending ? T(pluralKey(locale, pending, 'pending'), { n: pending }) : T('all_sent');
+    const busy = Boolean(state.busy) && !state.authProblem;
     let tone = state.online ? 'net-online' : 'net-offline';
     let text = (state.online ? T('online') : T('offline')) + ' · ' + queued;
     if (state.authProblem) {
@@ -298,13 +307,32 @@ async function start(root) {
       text = T('auth_problem') + (pending ? ' · ' + queued : '');
     }
     if (!state.persistent) text += ' · ' + T('not_persistent');
+    if (busy) {
+      // The network is fine: the server (rate limit, database busy) asked us to come back shortly.
+      tone = 'net-busy';
+      retryAt = state.retryAt;
+      tickCountdown();
+      const rest = queued + (state.persistent ? '' : ' · ' + T('not_persistent'));
+      els.netText.replaceChildren(T('busy') + ' · ', countdown, rest);
+      if (!busyTicker) busyTicker = setInterval(tickCountdown, 1000);
+    } else {
+      if (busyTicker) { clearInterval(busyTicker); busyTicker = 0; }
+      els.netText.textContent = text;
+    }
     els.net.className = 'net-status ' + tone;
     els.net.dataset.online = state.online ? 'true' : 'false';
+    els.net.dataset.busy = busy ? 'true' : 'false';
     els.net.dataset.pending = String(pending);
     els.net.dataset.auth = state.authProblem ? 'true' : 'false';
-    els.netText.textContent = text;
     els.netLogin.hidden = !state.authProblem;
     els.net.hidden = false;
+  }
+
+  /* "nouvel essai dans 12 s · ", or "nouvel essai en cours · " once that time has come. */
+  function tickCountdown() {
+    const seconds = Math.ceil(((Number(retryAt) || 0) - Date.now()) / 1000);
+    const text = seconds > 0 ? T('busy_retry_in', { n: seconds }).replace(/(\d) /g, '$1\u00a0') : T('busy_retrying');
+    countdown.textContent = text + ' · '; // "3 s" never split over two lines
   }
 
   // ---- the list

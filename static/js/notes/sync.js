@@ -12,7 +12,10 @@
    notes.keepMine(clientId), notes.keepTheirs(clientId), notes.merge(clientId, text)
    notes.fixRejected(seq, changes, display), notes.dropRejected(seq)
    notes.view() -> Promise<[ViewItem]> (this session, top first)
-   notes.status() -> {online, pending, authProblem, persistent, syncing}
+   notes.status() -> {online, busy, retryAt, pending, authProblem, persistent, syncing}
+     busy: the server answered 429 or 503 (there, but asking us to wait): true until an answer that
+     is not one of those (a feed answer only once nothing waits to be sent) or a network failure;
+     retryAt: when the next attempt goes (ms since the epoch, never before Retry-After), else null.
    events: "status" (status() changed), "changed" (the list may have changed),
            "conflict" (detail {client_id}), "rejected" (detail {client_id, message})
 
@@ -41,6 +44,11 @@ export function retryAfterMs(headers) {
   const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
   if (!Number.isFinite(seconds) || seconds <= 0) return 0;
   return Math.min(seconds * 1000, RETRY_AFTER_MAX_MS);
+}
+
+/* 429 (rate limited) or 503 (database busy): the server is there and asks us to come back later. */
+export function isBusyAnswer(status) {
+  return status === 429 || status === 503;
 }
 
 /* What waits to be sent: one per item with queued ops (created, edited, starred, deleted...), and
@@ -122,6 +130,8 @@ class Notes extends EventTarget {
     this._pending = 0;
     this._queued = 0;
     this._reachable = true;
+    this._busy = false; // the last answer was 429/503
+    this._nextTryAt = 0; // when the scheduled sync goes
     this._authProblem = false;
     this._syncing = false;
     this._syncTimer = null;
@@ -133,7 +143,7 @@ class Notes extends EventTarget {
     this._channel = null;
     this._lastStatus = '';
     this._closed = false;
-    this._onOnline = () => { this._reachable = true; this._backoff = BACKOFF_FIRST_MS; this._emitStatus(); this._kick(0); this.poll(); };
+    this._onOnline = () => { this._reachable = true; this._busy = false; this._backoff = BACKOFF_FIRST_MS; this._emitStatus(); this._kick(0); this.poll(); };
     this._onOffline = () => { this._emitStatus(); };
   }
 
@@ -204,8 +214,11 @@ class Notes extends EventTarget {
   }
 
   status() {
+    const busy = this._busy && this._navigatorOnline();
     return {
       online: this._online(),
+      busy,
+      retryAt: busy ? Math.max(this._notBefore || 0, this._queued ? this._nextTryAt || 0 : 0) || null : null,
       pending: this._pending,
       authProblem: this._authProblem,
       persistent: Boolean(this._store && this._store.persistent),
@@ -229,8 +242,10 @@ class Notes extends EventTarget {
     if (this._channel) this._channel.postMessage('changed');
   }
 
+  /* An answer (reachable) or a network failure (not): either way the server is not "busy". */
   _setReachable(reachable) {
     this._reachable = reachable;
+    this._busy = false;
     this._emitStatus();
   }
 
@@ -457,6 +472,8 @@ class Notes extends EventTarget {
     clearTimeout(this._syncTimer);
     const asked = this._notBefore ? this._notBefore - Date.now() : 0;
     const wait = Math.max(delay === undefined ? this._backoff : delay, asked);
+    this._nextTryAt = Date.now() + wait;
+    if (this._busy) this._emitStatus(); // the countdown the page shows
     this._syncTimer = setTimeout(() => { if (this._queued || delay === 0) this.syncNow(); }, wait);
   }
 
@@ -526,6 +543,7 @@ class Notes extends EventTarget {
         continue;
       }
       this._reachable = true;
+      this._busy = false;
       if (this._authProblem) { this._authProblem = false; }
       this._tellOtherTabs();
       this._changed();
@@ -604,6 +622,7 @@ class Notes extends EventTarget {
     }
     const kind = this._classify(result);
     if (kind === 'retry') this._waitMs = Math.max(this._waitMs || 0, retryAfterMs(result.headers));
+    if (isBusyAnswer(status)) this._busy = true; // kept, sent again when the server says
     if (kind !== 'reject') return kind;
     const message = (json && (json.message || (json.problems && json.problems[0]))) || `HTTP ${status}`;
     await this._store.toRejected(op, message);
@@ -629,6 +648,8 @@ class Notes extends EventTarget {
   _schedulePoll(delay = POLL_MS) {
     if (this._closed) return;
     clearTimeout(this._pollTimer);
+    const asked = this._notBefore ? this._notBefore - Date.now() : 0; // Retry-After (429/503)
+    delay = Math.max(delay, asked);
     this._pollTimer = setTimeout(() => { this.poll().finally(() => this._schedulePoll()); }, delay);
   }
 
@@ -656,6 +677,13 @@ class Notes extends EventTarget {
       this._setReachable(true);
       return false;
     }
+    if (isBusyAnswer(result.status)) {
+      const waitMs = retryAfterMs(result.headers);
+      if (waitMs > 0) this._notBefore = Math.max(this._notBefore || 0, Date.now() + waitMs);
+      this._busy = true;
+      this._emitStatus();
+      return false;
+    }
     if (result.status >= 500) { this._setReachable(false); return false; }
     if (result.status !== 304 && !(result.ok && result.json && Array.isArray(result.json.items))) {
       this._setReachable(true);
@@ -663,6 +691,7 @@ class Notes extends EventTarget {
     }
     const wasCut = !this._reachable || this._authProblem;
     this._reachable = true;
+    if (!this._queued) this._busy = false; // what waits: its own answer says when the server is free
     if (this._authProblem) this._authProblem = false;
     if (result.status === 200) {
       const { items, cursor } = result.json;
