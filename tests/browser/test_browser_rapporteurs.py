@@ -36,6 +36,7 @@ def test_organiser_invites_and_assigns_then_the_rapporteur_sets_a_password_and_s
 
     # The organiser invites through the real form (the nav entry leads there).
     page.goto(live_server.event_url("admin/"))
+    page.get_by_role("button", name=re.compile("^Menu")).click()  # on a phone the sections fold behind it
     page.get_by_role("navigation", name="Gestion du programme").get_by_role("link", name="Rapporteurs").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rapporteurs")
     assert_accessible(axe, page, "rapporteurs list, empty or not")
