@@ -45,6 +45,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     from forum_app.badges.views import bp as badges_bp
     from forum_app.checkin.admin_views import bp as checkin_admin_bp
     from forum_app.checkin.views import bp as checkin_bp
+    from forum_app.devices.views import bp as devices_bp  # door devices' bearer tokens
     from forum_app.notes.admin_views import bp as notes_admin_bp
     from forum_app.notes.photo_views import bp as notes_photos_bp  # rapporteurs' photos
     from forum_app.notes.views import bp as notes_bp  # the rapporteur's capture page
@@ -73,7 +74,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     for blueprint in (
         programme_bp, auth_bp, admin_bp, registration_bp, badges_bp, admin_registrations_bp, admin_rapporteurs_bp,
         api_bp, checkin_admin_bp, checkin_bp, notes_admin_bp, notes_bp, notes_photos_bp,
-        report_bp, report_admin_bp, report_quotes_bp, audit_bp,
+        report_bp, report_admin_bp, report_quotes_bp, audit_bp, devices_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -15,7 +15,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forum_app.extensions import db, limiter, login_manager
+from forum_app.devices import domain as device_domain
+from forum_app.extensions import csrf, db, limiter, login_manager
 
 # No inline script or style anywhere; pages that need more extend one directive of this, on that
 # page only: the check-in station ('wasm-unsafe-eval' for the QR polyfill, checkin/views.py) and
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
         # One proxy in front (nginx, Caddy): its X-Forwarded-For/-Proto/-Host are the client's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     _secure_cookies(app)
+    _csrf_unless_device_token(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Connectez-vous pour accéder à cette page.")
@@ -89,6 +91,22 @@ def init_app(app: Flask) -> None:
         return response
 
 
+def _csrf_unless_device_token(app: Flask) -> None:
+    """CSRF on every form and API call, as Flask-WTF does by default, except an API call made
+    with a door device's bearer token: the API then judges the token alone and ignores any session
+    cookie (api.views.api_role_required), so a forged cross-site request gains nothing from the
+    browser's cookies, and a cross-site page cannot set an Authorization header without CORS."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # Flask-WTF's own hook stands down; this one runs instead
+
+    @app.before_request
+    def csrf_protect():
+        if not app.config["WTF_CSRF_ENABLED"]:
+            return
+        if request.blueprint == "api" and device_domain.bearer_secret(request.headers.get("Authorization")) is not None:
+            return
+        csrf.protect(apply_exemptions=True)
+
+
 def _secure_cookies(app: Flask) -> None:
     """Secure cookies when the site is served over https (PUBLIC_BASE_URL), unless set off."""
     if app.config.get("SESSION_COOKIE_SECURE") is None:
@@ -109,7 +127,11 @@ def _retry_after_seconds() -> int:
 
 
 def staff_or_address() -> str:
-    """Who an API request counts for: the signed-in staff member, else the client's address."""
+    """Who an API request counts for: the door device (its token), the signed-in staff member,
+    else the client's address."""
+    secret = device_domain.bearer_secret(request.headers.get("Authorization"))
+    if secret:
+        return "device:" + device_domain.digest(secret)[:24]
     if current_user.is_authenticated:
         return f"user:{current_user.get_id()}"
     return f"address:{get_remote_address()}"

@@ -54,6 +54,7 @@ from forum_app.auth.models import EventRole, User
 from forum_app.badges import services as badges
 from forum_app.checkin.models import CheckIn
 from forum_app.config import TestConfig
+from forum_app.devices import services as device_services
 from forum_app.extensions import db
 from forum_app.notes import rapporteurs as rapporteur_services
 from forum_app.notes import services as notes_services
@@ -240,6 +241,9 @@ ROUTES: dict[str, Access] = {
     "report_admin.item_move": ORGANISER_ACTION,
     "report_quotes.admin_quotes": ORGANISER_FORM,
     "audit.journal": ORGANISER_SCREEN,
+    "devices.devices": ORGANISER_SCREEN,
+    "devices.add": ORGANISER_ACTION,
+    "devices.revoke": ORGANISER_ACTION,
 }
 
 # What a refused visitor posts to an HTML route: every field the organisers' forms read, each asking
@@ -465,6 +469,7 @@ def _build_world(app) -> World:
         "delegation_id": delegation.id,
         "user_id": target_rapporteur.id,
         "checkin_id": shared_scan.id,
+        "device_id": device_services.add_device(event, "Porte du parcours", users["organiser"]).device.id,
         "item_id": notes["A1"][0].id,
         "into": notes["A1"][1].id,
         "fmt": "md",  # the report in Markdown: the quickest of the three formats to build
@@ -535,6 +540,8 @@ def _fresh_values(world: World, endpoint: str, names: list[str], code: str) -> d
         db.session.add(scan)
         db.session.commit()
         values["checkin_id"] = scan.id
+    if "device_id" in names:
+        values["device_id"] = device_services.add_device(event, f"Appareil {n}", world.users["organiser"]).device.id
     if "item_id" in names or endpoint == "api.reorder_notes":
         values["item_id"] = _note(world, code, f"Note {n}").id
         values["into"] = _note(world, code, f"Doublon {n}").id

@@ -107,7 +107,7 @@ def test_every_operation_documents_its_error_answers():
 
             assert {"401", "403", "404", "429", "503"} <= codes, (method, path)
             if method in {"post", "patch"}:
-                assert "400" in codes and operation["security"] == [{"staffSession": [], "csrfHeader": []}], path
+                assert "400" in codes and operation["security"][0] == {"staffSession": [], "csrfHeader": []}, path
             if "requestBody" in operation and "application/json" in operation["requestBody"]["content"]:
                 assert {"413", "415", "422"} <= codes, (method, path)
 
@@ -302,3 +302,17 @@ def test_rate_limited_answer_matches_the_document():
             assert_documented("/e/{slug}/checkin-kit", "GET", answers[-1])
         finally:
             empty_database()
+
+
+def test_only_the_scan_and_the_kit_accept_a_device_token():
+    with_device = {
+        (method, path)
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+        if method in OPERATION_METHODS and {"deviceToken": []} in operation.get("security", [])
+    }
+
+    assert with_device == {("post", "/e/{slug}/checkins"), ("get", "/e/{slug}/checkin-kit")}
+    assert DOCUMENT["components"]["securitySchemes"]["deviceToken"] == {
+        **DOCUMENT["components"]["securitySchemes"]["deviceToken"], "type": "http", "scheme": "bearer"
+    }

@@ -95,7 +95,7 @@ def _schemas() -> dict[str, Schema]:
                     "type": "string",
                     "description": "Machine-readable reason of a refusal the application decided: csrf, bad_request "
                     "(unreadable JSON), invalid_input (422), not_found, forbidden, not_assigned, conflict, edit_conflict, "
-                    "too_large, rate_limited, busy. Absent on plain HTTP errors (401, a role's 403, routing 404, 405, "
+                    "too_large, rate_limited, busy, invalid_token, wrong_event, device_not_allowed. Absent on plain HTTP errors (401, a role's 403, routing 404, 405, "
                     "413, 415).",
                 },
                 "field": {"type": "string", "description": "The request field at fault (422 mostly)."},
@@ -400,16 +400,17 @@ WRITE = (400, 413, 415, 422)  # a JSON body: unreadable / CSRF, too big, not JSO
 
 SESSION_ONLY = [{"staffSession": []}]
 SESSION_AND_CSRF = [{"staffSession": [], "csrfHeader": []}]
+DEVICE = [{"deviceToken": []}]  # the two check-in routes a door device may call (forum_app/devices)
 
 
 def _operation(operation_id: str, summary: str, tag: str, responses: dict[str, Schema], *,
                write: bool, parameters: list[Schema] | None = None, body: Schema | None = None,
-               description: str = "") -> Schema:
+               description: str = "", devices: bool = False) -> Schema:
     operation: Schema = {
         "operationId": operation_id,
         "summary": summary,
         "tags": [tag],
-        "security": SESSION_AND_CSRF if write else SESSION_ONLY,
+        "security": (SESSION_AND_CSRF if write else SESSION_ONLY) + (DEVICE if devices else []),
         "responses": dict(sorted(responses.items())),
     }
     if description:
@@ -450,9 +451,10 @@ def _paths() -> dict[str, Schema]:
                 {"201": _ok("CheckinAnswer", "Recorded (refused scans too: see `outcome`)."),
                  "200": _ok("CheckinAnswer", "A replayed client_id: the first answer, nothing recorded."),
                  **_errors(*GATE, *WRITE)},
-                write=True, body=_json_body("CheckinRequest"),
-                description="Volunteers and organisers of the event (site admins too). A 403 also answers `force` "
-                "sent by a volunteer. Body at most 8 KiB.",
+                write=True, body=_json_body("CheckinRequest"), devices=True,
+                description="Volunteers and organisers of the event (site admins too), or a door device of the event "
+                "with its bearer token (no CSRF header then). A 403 also answers `force` sent by anyone but an "
+                "organiser. Body at most 8 KiB.",
             ),
         },
         "/e/{slug}/checkin-kit": {
@@ -461,8 +463,8 @@ def _paths() -> dict[str, Schema]:
                 "checkinKit", "What an offline station downloads", "check-in",
                 {"200": _ok("CheckinKit", "The kit; its ETag is `version`.", etag=True),
                  "304": _response_ref(304), **_errors(*GATE)},
-                write=False, parameters=[_param("If-None-Match")],
-                description="Volunteers and organisers of the event.",
+                write=False, parameters=[_param("If-None-Match")], devices=True,
+                description="Volunteers and organisers of the event, or a door device of the event (bearer token).",
             ),
         },
         "/e/{slug}/checkins/{checkin_id}/undo": {
@@ -588,8 +590,11 @@ def build_document() -> dict:
             "description": (
                 "JSON API for door stations and rapporteurs' devices. Staff only: sign in through the `/login` page "
                 "(the session cookie), and send the CSRF token of the page (`csrf_token()`, in the station and capture "
-                "pages' `data-csrf-token`) in the `X-CSRFToken` header of every POST and PATCH. Per-device bearer "
-                "tokens (mentioned in the design) are not implemented. Every answer is JSON, errors included "
+                "pages' `data-csrf-token`) in the `X-CSRFToken` header of every POST and PATCH. A door device (a "
+                "scanner's own app, a kiosk) may instead send `Authorization: Bearer <token>` to the two routes that "
+                "say so (scans and the kit): organisers create and revoke these tokens at /e/<slug>/admin/devices; a "
+                "request with a Bearer header is judged on the token alone (401 `invalid_token` when unknown or "
+                "revoked, 403 `wrong_event` or `device_not_allowed`) and needs no CSRF header. Every answer is JSON, errors included "
                 "(the `Error` schema): 401 when not signed in (never a redirect), 403 for a role that may not, "
                 "400 unreadable JSON or CSRF, 413 oversized body, 415 not JSON, 422 a field that cannot be used "
                 "(`field` names it; text holding the NUL character U+0000 is one). Messages are in the language "
@@ -615,6 +620,11 @@ def build_document() -> dict:
                     "type": "apiKey", "in": "cookie", "name": "session",
                     "description": "The signed session cookie set by POST /login (staff account: volunteer, rapporteur, "
                     "organiser of the event, or site admin).",
+                },
+                "deviceToken": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "A door device's token (`fad_` and 43 characters), shown once to the organiser who "
+                    "created it at /e/<slug>/admin/devices; never in a URL.",
                 },
                 "csrfHeader": {
                     "type": "apiKey", "in": "header", "name": "X-CSRFToken",

@@ -24,6 +24,8 @@ from forum_app.checkin import dashboard
 from forum_app.checkin import kit as station_kit
 from forum_app.checkin import services as checkin
 from forum_app.db import MAX_ID
+from forum_app.devices import domain as device_domain
+from forum_app.devices import services as device_services
 from forum_app.errors import DomainError, InvalidInput
 from forum_app.notes import domain as notes_domain
 from forum_app.notes import photo_views, photos
@@ -90,12 +92,20 @@ def _http_error(error: HTTPException):
     return response
 
 
-def api_role_required(*roles: str):
-    """Signed in (401 JSON otherwise), and one of `roles` at the event (403 JSON; admins pass)."""
+def api_role_required(*roles: str, devices: bool = False):
+    """Signed in (401 JSON otherwise), and one of `roles` at the event (403 JSON; admins pass).
+
+    `devices`: a door device of the event may call it too, with `Authorization: Bearer <token>`
+    (forum_app/devices). A request carrying a Bearer header is judged on its token alone, never on
+    a session cookie it may also carry (which is why it needs no CSRF token: security.py).
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            secret = device_domain.bearer_secret(request.headers.get("Authorization"))
+            if secret is not None:
+                return _as_device(secret, devices, view, args, kwargs)
             if not current_user.is_authenticated:
                 return _error(401, _messages()[401])
             event = get_event(kwargs["slug"])
@@ -107,6 +117,30 @@ def api_role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def _as_device(secret: str, allowed: bool, view, args, kwargs):
+    device = device_services.device_for_secret(secret) if secret else None
+    if device is None:
+        response = _error(401, _("Jeton d'appareil inconnu ou révoqué : demandez-en un nouveau à l'organisation."),
+                          code="invalid_token")
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    event = get_event(kwargs["slug"])
+    if device.event_id != event.id:
+        return _error(403, _("Cet appareil est enregistré pour un autre événement."), code="wrong_event")
+    if not allowed:
+        return _error(403, _("Un appareil d'accueil ne peut que scanner les badges et charger la liste."),
+                      code="device_not_allowed")
+    device_services.note_use(device)
+    g.event = event
+    g.device = device
+    return view(*args, **kwargs)
+
+
+def _staff_member():
+    """Who is acting: the signed-in account, or None for a door device (its id is `g.device`)."""
+    return None if g.get("device") is not None else current_user._get_current_object()
 
 
 def _json_body(limit: int = MAX_BODY) -> dict:
@@ -150,7 +184,7 @@ class _BadRequest(DomainError):
 
 
 @bp.post("/checkins")
-@api_role_required(*STAFF)
+@api_role_required(*STAFF, devices=True)
 def checkins(slug: str):
     data = _json_body()
     force = data.get("force", False)
@@ -164,7 +198,8 @@ def checkins(slug: str):
         station=data.get("station", ""),
         scanned_at=data.get("scanned_at"),
         session_code=data.get("session"),
-        user=current_user._get_current_object(),
+        user=_staff_member(),
+        device_id=g.device.id if g.get("device") is not None else None,
         force=force,
     )
     response = jsonify(recorded.answer)
@@ -174,7 +209,7 @@ def checkins(slug: str):
 
 
 @bp.get("/checkin-kit")
-@api_role_required(*STAFF)
+@api_role_required(*STAFF, devices=True)
 def checkin_kit(slug: str):
     kit = station_kit.checkin_kit(g.event)
     if request.if_none_match and request.if_none_match.contains_weak(kit.version):

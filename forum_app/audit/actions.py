@@ -444,3 +444,22 @@ def catalogue_changed(event, kind: str, item_id: int, user, before: dict[str, An
         event.id, user, f"programme.{kind}", kind, item_id,
         fr("%(what)s : %(name)s", what=CATALOGUE_WORDS[kind][change], name=name), {"changes": diff},
     )
+
+
+# --------------------------------------------------------------------------- door devices
+
+
+def device_added(event, device, user) -> None:
+    record(
+        event.id, user, "device.add", "device", device.id,
+        fr("Appareil ajouté : %(name)s (%(hint)s…)", name=device.name, hint=device.token_hint),
+        {"changes": changes({}, {"name": device.name})},
+    )
+
+
+def device_revoked(event, device, user) -> None:
+    record(
+        event.id, user, "device.revoke", "device", device.id,
+        fr("Appareil révoqué : %(name)s (%(hint)s…)", name=device.name, hint=device.token_hint),
+        {"changes": {"revoked": {"before": False, "after": True}}},
+    )

@@ -55,6 +55,8 @@ ACTIONS: dict[str, Any] = {
     "programme.room": _l("Salles"),
     "programme.track": _l("Parcours du programme"),
     "programme.person": _l("Personnes du programme"),
+    "device.add": _l("Appareil d'accueil ajouté"),
+    "device.revoke": _l("Appareil d'accueil révoqué"),
 }
 
 _SECRET_MARKERS = ("password", "token", "secret", "hash")

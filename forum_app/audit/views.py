@@ -49,6 +49,7 @@ CHANGE_LABELS = {
     "abstract": _l("Résumé"),
     "description": _l("Description"),
     "colour": _l("Couleur"),
+    "revoked": _l("Révoqué"),
 }
 
 

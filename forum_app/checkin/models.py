@@ -28,6 +28,8 @@ class CheckIn(db.Model):
     client_id: Mapped[str] = mapped_column(String(64))
     station: Mapped[str] = mapped_column(String(100), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # A door device that sent the scan with its own token (forum_app/devices), rather than a signed-in person.
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device_token.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(32))
     # How the person was identified: their badge's QR code ("badge") or found by name at the desk ("search").
     method: Mapped[str] = mapped_column(String(16), default="badge", server_default="badge")

@@ -211,6 +211,7 @@ def check_in(
     scanned_at,
     session_code=None,
     user=None,
+    device_id: int | None = None,
     force: bool = False,
 ) -> Recorded:
     """Record one scan and answer it (see the module docstring and checkin/domain.py).
@@ -221,7 +222,8 @@ def check_in(
     arrival at this door once they have one), checkin_id, session, station, method, scanned_at,
     received_at, clock_suspect, forced}. Bad input raises InvalidInput naming the field; an
     unknown session code too. `force` (an organiser letting someone in without a seat at a
-    workshop door) raises Forbidden for anyone else.
+    workshop door) raises Forbidden for anyone else. `device_id`: the door device (devices/) that
+    sent the scan with its own token, when no staff member is signed in.
     """
     client_id, station, scanned = _clean(client_id, station, scanned_at)
     badge, registration_id = _identity(badge, registration_id)
@@ -229,7 +231,9 @@ def check_in(
         raise Forbidden(_text(_l("Seul·e un·e organisateur·rice peut faire entrer une personne sans place.")))
     session = _session(event, session_code)
     try:
-        return _record(event, badge, registration_id, client_id, station, scanned, session, getattr(user, "id", None), force)
+        return _record(
+            event, badge, registration_id, client_id, station, scanned, session, getattr(user, "id", None), device_id, force
+        )
     except IntegrityError:
         # The same client_id recorded at the same moment by another worker: its answer is ours.
         db.session.rollback()
@@ -239,7 +243,7 @@ def check_in(
         return Recorded(stored, created=False)
 
 
-def _record(event, badge, registration_id, client_id, station, scanned, session, user_id, force) -> Recorded:
+def _record(event, badge, registration_id, client_id, station, scanned, session, user_id, device_id, force) -> Recorded:
     # Verified and loaded before taking the writer lock, which every scan (repeats included) must
     # take: the lock then covers only what decides "first arrival or not". A reissue or a
     # cancellation a few milliseconds before is read as a scan made a moment earlier would be.
@@ -302,6 +306,7 @@ def _record(event, badge, registration_id, client_id, station, scanned, session,
             client_id=client_id,
             station=station,
             user_id=user_id,
+            device_id=device_id,
             outcome=decision.outcome,
             method=method,
             badge_serial=_serial(badge) if badge is not None else None,
