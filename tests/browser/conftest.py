@@ -202,3 +202,22 @@ def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# --- Accessibility ------------------------------------------------------------------------------------
+
+BLOCKING = {"serious", "critical"}  # axe impacts a page must not have (WCAG 2.1 AA, the RGAA)
+
+
+@pytest.fixture(scope="session")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+def assert_accessible(axe, page, label: str) -> None:
+    """axe-core on the page as it is now: no serious or critical violation (the report names them)."""
+    results = axe.run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()

@@ -2,21 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-BLOCKING = {"serious", "critical"}
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    violations = results.response["violations"]
-    blocking = [v for v in violations if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
+from tests.browser.conftest import assert_accessible
 
 
 @pytest.mark.parametrize(

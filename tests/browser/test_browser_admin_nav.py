@@ -3,26 +3,12 @@ button (static/js/admin-nav.js) so the page starts near the top of the screen; o
 without JavaScript every link stays visible."""
 from __future__ import annotations
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_accessible, log_in
 
-BLOCKING = {"serious", "critical"}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 TAP_PX = 44
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 def watch_errors(page) -> list[str]:

@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forum_app.auth import services as auth_services
@@ -29,12 +28,12 @@ from forum_app.programme.services import get_event
 from forum_app.registration import services as registration_services
 from forum_app.registration.models import Registration
 from forum_app.registration.services import RegistrationInput
+from tests.browser.conftest import assert_accessible
 from tests.locks import write_lock_held
 
 PASSWORD = "serveur-occupe-2019"
 BUSY_TIMEOUT = 0.3  # seconds: SQLITE_WRITE_TIMEOUT while the lock is held
 SYNC_TIMEOUT_MS = 40_000  # Retry-After (5 s) and the queues' back-off, after the lock is released
-BLOCKING = {"serious", "critical"}
 
 
 def log_in(page, email: str) -> None:
@@ -109,13 +108,7 @@ def stored(live_server, data: dict) -> tuple[list[CheckIn], list[NoteItem]]:
     return checkins, items
 
 
-def assert_accessible(page, label: str) -> None:
-    results = Axe().run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label}: axe found serious/critical violations\n" + results.generate_report()
-
-
-def test_queues_keep_what_a_busy_server_answered_503_and_send_it_once_when_it_frees(new_context, live_server, screenshot):
+def test_queues_keep_what_a_busy_server_answered_503_and_send_it_once_when_it_frees(new_context, live_server, screenshot, axe):
     uid = secrets.token_hex(4)
     code = live_server.code_of("Atelier 5")
     data = prepare(live_server, uid, code)
@@ -180,7 +173,7 @@ def test_queues_keep_what_a_busy_server_answered_503_and_send_it_once_when_it_fr
         notes_net.scroll_into_view_if_needed()
         screenshot(notes, "busy-notes-queued", full_page=False)
         screenshot(form, "busy-503-page")
-        assert_accessible(form, "the 503 page")
+        assert_accessible(axe, form, "the 503 page")
         checkins, items = stored(live_server, data)
         assert (checkins, items) == ([], [])  # nothing got through while busy
 

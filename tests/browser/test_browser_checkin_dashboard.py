@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forum_app.badges import services as badge_services
@@ -16,8 +15,8 @@ from forum_app.extensions import db
 from forum_app.programme.services import get_event
 from forum_app.registration import services as registration_services
 from forum_app.registration.services import RegistrationInput
+from tests.browser.conftest import assert_accessible
 
-BLOCKING = {"serious", "critical"}
 NOW = "2019-06-06T09:35:00+02:00"  # the server's clock during these tests: the forum's first morning
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 CATEGORIES = ("collectivite", "elu", "association", "entreprise", "etat")
@@ -91,22 +90,11 @@ def fast_polling(live_server, seconds: float = 1):
 
 
 @pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-@pytest.fixture(scope="module")
 def morning(live_server):
     with live_server.frozen_clock(NOW), fast_polling(live_server):
         data = DashboardData(live_server)
         data.morning()
         yield data
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 def organiser(new_context, live_server, **overrides):

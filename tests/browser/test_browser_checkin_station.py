@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.conftest import assert_accessible
+
 PASSWORD = "station-browser-password"
-BLOCKING = {"serious", "critical"}
 ANSWER = ".answer"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 # The camera test launches its own Chromium with a fake camera; the rest use conftest's fixtures.
@@ -44,11 +44,6 @@ def save_screenshot(page, name: str, *, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
 
 
 def _tag() -> str:
@@ -188,12 +183,6 @@ def answer(page, outcome: str):
     shown = page.locator(f"{ANSWER}[data-outcome='{outcome}']")
     expect(shown).to_be_visible()
     return shown
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label}: axe found serious/critical violations\n" + results.generate_report()
 
 
 # --- a volunteer with a handheld scanner: every outcome ---

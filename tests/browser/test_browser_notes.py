@@ -7,7 +7,6 @@ import re
 import secrets
 from io import BytesIO
 
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -17,9 +16,9 @@ from forum_app.notes.models import NoteItem, RapporteurAssignment
 from forum_app.programme.models import Session
 from forum_app.programme.services import get_event
 from forum_app.web import asset_url
+from tests.browser.conftest import assert_accessible
 
 PASSWORD = "rapporteur-hors-ligne-2019"
-BLOCKING = {"serious", "critical"}
 KEPT_ON_DEVICE = """async (paths) => {
   for (const path of paths) if (!(await caches.match(path, {ignoreVary: true}))) return false;
   return true;
@@ -129,12 +128,6 @@ def wait_kept_on_device(capture: Capture, live_server) -> None:
     with live_server.app.test_request_context():  # the module of this release: /static/r/<digest>/...
         paths = [f"/e/{live_server.slug}/notes/{capture.code}", asset_url("js/notes/store.js")]
     capture.page.wait_for_function(KEPT_ON_DEVICE, arg=paths, timeout=10_000)
-
-
-def assert_accessible(page, label: str) -> None:
-    results = Axe().run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label}: axe found serious/critical violations\n" + results.generate_report()
 
 
 # --------------------------------------------------------------------------- nothing lost offline
@@ -640,7 +633,7 @@ def test_capture_on_a_laptop_enter_adds_and_shift_enter_goes_to_the_line(new_con
     assert not capture.errors
 
 
-def test_capture_page_has_no_serious_accessibility_violation(new_context, live_server):
+def test_capture_page_has_no_serious_accessibility_violation(new_context, live_server, axe):
     code, (email,) = make_rapporteurs(live_server, "Synthèse des rapporteurs")
     capture = open_capture(new_context, live_server, email, code)
     capture.add("Un point clé pour le contrôle d'accessibilité.")
@@ -648,10 +641,10 @@ def test_capture_page_has_no_serious_accessibility_violation(new_context, live_s
     capture.page.get_by_label("Quelqu'un de la salle (saisie libre)").check()
     capture.expect_pending(0)
 
-    assert_accessible(capture.page, "capture page, quote picker open")
+    assert_accessible(axe, capture.page, "capture page, quote picker open")
 
     capture.item("contrôle d'accessibilité").get_by_role("button", name="Modifier").click()
-    assert_accessible(capture.page, "capture page, inline edit open")
+    assert_accessible(axe, capture.page, "capture page, inline edit open")
 
 
 def test_volunteer_cannot_open_the_capture_page(new_context, live_server):

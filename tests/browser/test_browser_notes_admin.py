@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forum_app.auth import services as auth_services
@@ -20,20 +19,9 @@ from forum_app.extensions import db
 from forum_app.notes import rapporteurs
 from forum_app.notes import services as notes
 from forum_app.programme.services import get_event
+from tests.browser.conftest import assert_accessible
 
-BLOCKING = {"serious", "critical"}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 @contextmanager

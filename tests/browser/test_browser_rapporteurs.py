@@ -6,24 +6,10 @@ from __future__ import annotations
 import re
 import secrets
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forum_app import mail
-
-BLOCKING = {"serious", "critical"}
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
+from tests.browser.conftest import assert_accessible
 
 
 def test_organiser_invites_and_assigns_then_the_rapporteur_sets_a_password_and_sees_their_sessions(

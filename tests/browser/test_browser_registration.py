@@ -5,26 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forum_app import mail
+from tests.browser.conftest import assert_accessible
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 IN_CACHE = "async (url) => Boolean(await caches.match(url, {ignoreVary: true}))"
-BLOCKING = {"serious", "critical"}
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 def unique_email(name: str) -> str:

@@ -16,8 +16,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pypdfium2 as pdfium
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -36,9 +34,8 @@ from forum_app.registration import services as registration_services
 from forum_app.registration.services import RegistrationInput
 from forum_app.report import approvals, domain, editing, review, services
 from forum_app.report.models import QuoteApproval
-from tests.browser.conftest import SCREENSHOTS, PageProblems
+from tests.browser.conftest import SCREENSHOTS, PageProblems, assert_accessible
 
-BLOCKING = {"serious", "critical"}
 LAPTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 CONSENTED = ("Table ronde — Quel", "Atelier 1 —", "Atelier 2 —", "Atelier 3 —")
 PHOTO_SESSION = "Atelier 3 —"  # the other report tests write in Ateliers 4, 5 and 6
@@ -55,17 +52,6 @@ SETTINGS = {
     "next_steps_md": "Le Club dev éco des centres de ressources se réunit le lendemain pour poursuivre les travaux.",
     "links_md": "- [Site du forum Cités Cap](https://citescap.example/)\n- [Le réseau des centres de ressources](https://crpv.example/)",
 }
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 def _illustration() -> io.BytesIO:

@@ -10,8 +10,6 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -22,22 +20,10 @@ from forum_app.notes import services as notes_services
 from forum_app.notes.models import NoteItem
 from forum_app.programme.models import Event, Session
 from forum_app.report import editing, services
-from tests.browser.conftest import PageProblems, log_in
+from tests.browser.conftest import PageProblems, assert_accessible, log_in
 
-BLOCKING = {"serious", "critical"}
 LAPTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 SECTION = "Atelier 5 —"  # the other browser tests write their notes elsewhere
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 def _add_notes(live_server, code: str, uid: str) -> dict[str, int]:

@@ -9,8 +9,6 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from forum_app import mail
@@ -20,8 +18,8 @@ from forum_app.notes import services as notes_services
 from forum_app.notes.models import RapporteurAssignment
 from forum_app.programme.models import Event, Session
 from forum_app.report import domain, review, services
+from tests.browser.conftest import assert_accessible
 
-BLOCKING = {"serious", "critical"}
 LAPTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
 RAPPORTEUR_PASSWORD = "rapporteur-browser-pass"
 
@@ -33,17 +31,6 @@ def log_in(page, email: str, password: str) -> None:
     with page.expect_navigation():
         page.locator("form:has(input[name=password]) [type=submit]").first.click()
     assert "/login" not in page.url, f"login as {email} failed"
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return Axe()
-
-
-def assert_accessible(axe, page, label: str) -> None:
-    results = axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, f"{label} ({page.url}): axe found serious/critical violations\n" + results.generate_report()
 
 
 def _add_quote(live_server, code: str, text: str, name: str, job: str, organisation: str) -> int:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 import tests.browser.test_browser_checkin_station as station_tests
 import tests.browser.test_browser_notes as notes_tests
+from tests.browser.conftest import assert_accessible
 
 RETRY_AFTER_S = 3
 SYNC_TIMEOUT_MS = 30_000  # Retry-After and the queues' back-off (2 s, 4 s, 8 s...) once the server is free
@@ -72,7 +72,7 @@ def expect_countdown_ticks(net) -> None:
     expect(net).not_to_have_text(shown, timeout=2_500)
 
 
-def test_station_answered_503_says_server_busy_then_sends_the_scan_once_and_is_online(new_context, live_server, screenshot):
+def test_station_answered_503_says_server_busy_then_sends_the_scan_once_and_is_online(new_context, live_server, screenshot, axe):
     door = station_tests.Door(live_server)
     person = door.person("Bastien", "Encombré", organisation="Métropole de Lille")
     page = station_tests.open_station(new_context, live_server, door.staff("volunteer"), service_workers="block")
@@ -96,7 +96,7 @@ def test_station_answered_503_says_server_busy_then_sends_the_scan_once_and_is_o
     expect(page.locator("[data-answer]")).to_have_count(0)
     expect(net).to_have_attribute("data-busy", "true")
     screenshot(page, "station-busy-phone", full_page=False)
-    station_tests.assert_accessible(Axe(), page, "the station, server busy")
+    assert_accessible(axe, page, "the station, server busy")
     wait_until(page, lambda: server.posts)  # the queued scan is sent again after Retry-After: 503 again
     expect(net).to_contain_text(BUSY_LINE)
     expect(net).not_to_contain_text("Hors connexion")
