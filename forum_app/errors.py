@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException
 
@@ -99,6 +101,12 @@ def init_app(app: Flask) -> None:
             body, status = response
             return body, status, {"Allow": ", ".join(error.valid_methods)}
         return response
+
+    @app.errorhandler(CSRFError)
+    def stale_form(error: CSRFError):
+        """A form left open across a new login, or forged: nothing was saved; say so in French.
+        (Blueprints with more to say, or JSON to answer, have their own handler.)"""
+        return _render(400, gettext("Le formulaire a expiré : rien n'a été enregistré. Rechargez la page puis recommencez."))
 
     @app.errorhandler(DomainError)
     def handle_domain(error: DomainError):

@@ -12,6 +12,7 @@ from forum_app.auth import services as auth_services
 from forum_app.config import Config, TestConfig
 from forum_app.extensions import db
 from forum_app.programme import imports
+from forum_app.registration.models import Registration
 from tests.conftest import DEMO_JSON, _fresh_globals_per_request, empty_database
 
 PASSWORD = "correct-horse-battery"
@@ -333,3 +334,18 @@ def test_rate_limit_storage_for_several_workers_is_documented():
     assert "`memory://`" in row and "redis://" in row
     assert re.search(r"\| `API_RATE_LIMIT` \| `600 per minute` \|", readme)
     assert "| `TRUST_PROXY` |" in readme
+
+
+def test_form_posted_without_its_csrf_token_says_it_expired_and_saves_nothing(own_app):
+    app = own_app(WTF_CSRF_ENABLED=True)
+    event = imports.import_schedule_file(DEMO_JSON).event
+    client = app.test_client()
+
+    response = client.post(f"/e/{event.slug}/register", data={
+        "first_name": "Awa", "last_name": "Diallo", "email": "awa@example.org", "consent": "y",
+    })
+
+    assert response.status_code == 400
+    assert '<html lang="fr">' in response.get_data(as_text=True)
+    assert "Le formulaire a expiré : rien n'a été enregistré." in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Registration)) == 0

@@ -33,7 +33,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from forum_app.admin.forms import ConfirmForm
 from forum_app.admin.registration_forms import (
@@ -71,11 +70,6 @@ def too_large(error):
         return _import_page(form, []), 413
     return render_template("errors/default.html", status=413, message=_("Le fichier envoyé est trop lourd.")), 413
 
-
-@bp.errorhandler(CSRFError)
-def stale_form(error):
-    message = _("Le formulaire a expiré : rien n'a été enregistré. Rechargez la page puis recommencez.")
-    return render_template("errors/default.html", status=400, message=message), 400
 
 
 @bp.context_processor

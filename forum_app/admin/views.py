@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from forum_app.admin.forms import (
     PERSON_ROLE_LABELS,
@@ -36,12 +35,6 @@ bp = Blueprint("admin", __name__, url_prefix="/e/<slug>/admin")
 
 organiser_required = event_role_required("organiser")
 
-
-@bp.errorhandler(CSRFError)
-def stale_form(error):
-    """A form left open across a new login (or forged): nothing was saved; say so in French."""
-    message = _("Le formulaire a expiré : rien n'a été enregistré. Rechargez la page puis recommencez.")
-    return render_template("errors/default.html", status=400, message=message), 400
 
 
 @bp.context_processor

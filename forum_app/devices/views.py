@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 from forum_app.admin.forms import ConfirmForm
 from forum_app.devices import services
@@ -25,11 +24,6 @@ bp = Blueprint("devices", __name__, url_prefix="/e/<slug>/admin")
 
 organiser_required = event_role_required("organiser")
 
-
-@bp.errorhandler(CSRFError)
-def stale_form(error):
-    message = _("Le formulaire a expiré : rien n'a été enregistré. Rechargez la page puis recommencez.")
-    return render_template("errors/default.html", status=400, message=message), 400
 
 
 def _list_page(form: AddDeviceForm, status: int = 200):

@@ -36,7 +36,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BuildError
 
 from forum_app.errors import DomainError, InvalidInput, NotFound
@@ -68,11 +67,6 @@ REVIEW_LABELS = {
 }
 FORMAT_LABELS = {"html": _l("Page web"), "pdf": _l("PDF"), "docx": _l("Word"), "md": _l("Markdown")}
 
-
-@bp.errorhandler(CSRFError)
-def stale_form(error):
-    message = _("Le formulaire a expiré : rien n'a été enregistré. Rechargez la page puis recommencez.")
-    return render_template("errors/default.html", status=400, message=message), 400
 
 
 @bp.after_request
