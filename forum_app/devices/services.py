@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from forum_app import clock
 from forum_app.audit import actions as audit
+from forum_app.db import begin_write
 from forum_app.devices import domain
 from forum_app.devices.models import DeviceToken
 from forum_app.errors import InvalidInput, NotFound
@@ -92,5 +93,6 @@ def note_use(device: DeviceToken) -> None:
     become two writes); commits only when it writes."""
     now = clock.now()
     if device.last_used_at is None or now - device.last_used_at >= timedelta(seconds=domain.LAST_USED_STEP_SECONDS):
+        begin_write(db.session)  # in the writers' queue like every other write (SQLite)
         device.last_used_at = now
         db.session.commit()

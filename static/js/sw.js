@@ -8,7 +8,7 @@
    (staff screens, login) is never kept.
    The door check-in station (/e/<slug>/checkin) works offline too: its page (sent `private,
    no-cache`) is kept like the attendee's own space; modules loaded without a release
-   (/static/js/checkin/*, /static/vendor/*) are network first with the device's copy as fallback.
+   (/static/js/checkin/*, /static/js/net/*, /static/vendor/*) are network first with the device's copy as fallback.
    The station asks for all of it to be kept on its first visit (message "keep-station"), before
    this worker ever saw those requests. API calls (/api/...) are never intercepted: the station's
    kit and queue live in IndexedDB (static/js/checkin/store.js).
@@ -46,7 +46,7 @@ var NOTES_PAGE = /^\/e\/[^/]+\/notes\/[^/.]+$/;
 /* A release's static files: /static/r/<digest>/<path> (forum_app/web.py). */
 var RELEASE_FILE = /^\/static\/r\/[^/]+\/(.+)$/;
 /* Static files loaded without a release (the release's modules import each other relatively). */
-var MODULE_FILES = /^\/static\/(js\/checkin|js\/notes|vendor)\//;
+var MODULE_FILES = /^\/static\/(js\/checkin|js\/notes|js\/net|vendor)\//;
 /* The rapporteurs' photos: immutable names, sent `private` to staff only. */
 var NOTES_PHOTO = /^\/e\/[^/]+\/notes\/photos\/[^/]+$/;
 

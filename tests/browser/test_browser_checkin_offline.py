@@ -123,7 +123,7 @@ def open_station(new_context, live_server, email: str, name: str) -> Door:
     expect(door.net).to_have_attribute("data-online", "true")
     # The page and the modules it imports are kept by the service worker (asked by the engine).
     with live_server.app.test_request_context():  # the modules of this release: /static/r/<digest>/...
-        modules = [asset_url(name) for name in ("js/checkin/badge.js", "js/checkin/store.js", "vendor/noble-ed25519.js")]
+        modules = [asset_url(name) for name in ("js/checkin/badge.js", "js/checkin/store.js", "js/net/retry.js", "vendor/noble-ed25519.js")]
     paths = [f"/e/{live_server.slug}/checkin", *modules]
     page.wait_for_function(KEPT_ON_DEVICE, arg=paths, timeout=10_000)
     return door

@@ -126,7 +126,7 @@ def open_capture(new_context, live_server, email: str, code: str, **overrides) -
 def wait_kept_on_device(capture: Capture, live_server) -> None:
     """The page and the modules it imports are kept by the service worker (asked by sync.js)."""
     with live_server.app.test_request_context():  # the module of this release: /static/r/<digest>/...
-        paths = [f"/e/{live_server.slug}/notes/{capture.code}", asset_url("js/notes/store.js")]
+        paths = [f"/e/{live_server.slug}/notes/{capture.code}", asset_url("js/notes/store.js"), asset_url("js/net/retry.js")]
     capture.page.wait_for_function(KEPT_ON_DEVICE, arg=paths, timeout=10_000)
 
 

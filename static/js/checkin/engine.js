@@ -34,6 +34,7 @@ import {
   ALREADY_CHECKED_IN, CANCELLED, CHECKED_IN, COUNTED, INVALID, VALID,
   decide, judgeBadge, kitKeys, registrationStatus,
 } from './badge.js';
+import { isBusyAnswer, retryAfterMs } from '../net/retry.js';
 import { openStore } from './store.js';
 
 const POST_TIMEOUT_MS = 2500;
@@ -42,7 +43,6 @@ const KIT_TIMEOUT_MS = 15000;
 const KIT_REFRESH_MS = 60000;
 const BACKOFF_FIRST_MS = 2000;
 const BACKOFF_MAX_MS = 60000;
-const RETRY_AFTER_MAX_MS = 600000;
 const STATION_MAX = 100;
 
 const DEFAULT_MESSAGES = {
@@ -54,21 +54,6 @@ const DEFAULT_MESSAGES = {
 };
 
 class NetworkError extends Error {}
-
-/* 429 (rate limited) or 503 (database busy): the server is there and asks us to come back later. */
-export function isBusyAnswer(status) {
-  return status === 429 || status === 503;
-}
-
-/* How long the server asked us to wait (Retry-After, with a 429 or a 503), in ms: 0 when it did
-   not say; at most RETRY_AFTER_MAX_MS whatever it says. */
-export function retryAfterMs(headers) {
-  const value = headers && typeof headers.get === 'function' ? headers.get('Retry-After') : null;
-  if (!value) return 0;
-  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
-  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
-  return Math.min(seconds * 1000, RETRY_AFTER_MAX_MS);
-}
 
 export async function createStation(config) {
   const station = new Station(config);
@@ -197,6 +182,7 @@ class Station extends EventTarget {
       import.meta.url,
       new URL('./badge.js', import.meta.url).href,
       new URL('./store.js', import.meta.url).href,
+      new URL('../net/retry.js', import.meta.url).href,
       new URL('../../vendor/noble-ed25519.js', import.meta.url).href,
     ]);
     const staticRoot = location.origin + '/static/';

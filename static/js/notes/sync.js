@@ -25,6 +25,7 @@
    the feed is polled every 4 s meanwhile, and once it answers again (logged in again, in another
    tab) the page's CSRF token is re-read and the queue goes. Ids: crypto.randomUUID(). */
 
+import { isBusyAnswer, retryAfterMs } from '../net/retry.js';
 import { openStore } from './store.js';
 
 const POLL_MS = 4000;
@@ -32,24 +33,8 @@ const REQUEST_TIMEOUT_MS = 15000;
 const PHOTO_TIMEOUT_MS = 120000;
 const BACKOFF_FIRST_MS = 2000;
 const BACKOFF_MAX_MS = 60000;
-const RETRY_AFTER_MAX_MS = 600000;
 
 class NetworkError extends Error {}
-
-/* How long the server asked us to wait (Retry-After, with a 429 or a 503), in ms: 0 when it did
-   not say; at most RETRY_AFTER_MAX_MS whatever it says. */
-export function retryAfterMs(headers) {
-  const value = headers && typeof headers.get === 'function' ? headers.get('Retry-After') : null;
-  if (!value) return 0;
-  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
-  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
-  return Math.min(seconds * 1000, RETRY_AFTER_MAX_MS);
-}
-
-/* 429 (rate limited) or 503 (database busy): the server is there and asks us to come back later. */
-export function isBusyAnswer(status) {
-  return status === 429 || status === 503;
-}
 
 /* What waits to be sent: one per item with queued ops (created, edited, starred, deleted...), and
    one per queued reorder (its ops are keyed "order:<session>", so a run of moves counts once). */
@@ -188,6 +173,7 @@ class Notes extends EventTarget {
       location.pathname,
       import.meta.url,
       new URL('./store.js', import.meta.url).href,
+      new URL('../net/retry.js', import.meta.url).href,
     ]);
     const staticRoot = location.origin + '/static/';
     if (typeof performance !== 'undefined' && performance.getEntriesByType) {
