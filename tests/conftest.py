@@ -87,3 +87,30 @@ def login(client):
         return client.post("/login", data={"email": user.email, "password": password})
 
     return _login
+
+
+def built_app(**settings):
+    """An app of its own (TestConfig plus `settings`) on the run's database, emptied afterwards."""
+    config = type("Config", (TestConfig,), settings)
+    app = create_app(config)
+    _fresh_globals_per_request(app)
+    return app
+
+
+@pytest.fixture
+def own_app():
+    """`own_app(**settings)` -> an app built with those settings, its context pushed."""
+    contexts = []
+
+    def _build(**settings):
+        app = built_app(**settings)
+        context = app.app_context()
+        context.push()
+        contexts.append(context)
+        _db.create_all()
+        return app
+
+    yield _build
+    for context in reversed(contexts):
+        empty_database()
+        context.pop()

@@ -8,17 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from forum_app import create_app
 from forum_app.audit.models import AuditEntry
 from forum_app.badges import services as badges
 from forum_app.checkin.models import CheckIn
-from forum_app.config import TestConfig
 from forum_app.devices import domain, services
 from forum_app.devices.models import DeviceToken
 from forum_app.errors import InvalidInput, NotFound
 from forum_app.extensions import db
 from forum_app.programme.models import Event
-from tests.conftest import DEMO_JSON, empty_database
+from tests.conftest import DEMO_JSON
 from tests.people import register_person
 
 _ids = iter(range(10**6))
@@ -281,32 +279,22 @@ def test_session_requests_still_need_their_csrf_token(client, login, demo_event,
     assert db.session.scalar(sa.select(sa.func.count(CheckIn.id))) == 0
 
 
-class LimitedConfig(TestConfig):
-    RATELIMIT_ENABLED = True
-    API_RATE_LIMIT = "3 per minute"
+def test_each_device_has_its_own_rate_limit(own_app):
+    app = own_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    from forum_app.auth.services import ensure_user
+    from forum_app.programme import imports
 
+    event = imports.import_schedule_file(DEMO_JSON).event
+    organiser = ensure_user("orga-limit@example.org", "correct-horse-battery", event=event, role="organiser")
+    first, second = (services.add_device(event, name, organiser).secret for name in ("Porte 1", "Porte 2"))
+    client = app.test_client()
+    url = f"/api/v1/e/{event.slug}/checkin-kit"
 
-def test_each_device_has_its_own_rate_limit():
-    app = create_app(LimitedConfig)
-    with app.app_context():
-        db.create_all()
-        try:
-            from forum_app.auth.services import ensure_user
-            from forum_app.programme import imports
+    answers = [client.get(url, headers=_bearer(first)).status_code for _ in range(4)]
+    other = client.get(url, headers=_bearer(second))
 
-            event = imports.import_schedule_file(DEMO_JSON).event
-            organiser = ensure_user("orga-limit@example.org", "correct-horse-battery", event=event, role="organiser")
-            first, second = (services.add_device(event, name, organiser).secret for name in ("Porte 1", "Porte 2"))
-            client = app.test_client()
-            url = f"/api/v1/e/{event.slug}/checkin-kit"
-
-            answers = [client.get(url, headers=_bearer(first)).status_code for _ in range(4)]
-            other = client.get(url, headers=_bearer(second))
-
-            assert answers == [200, 200, 200, 429]
-            assert other.status_code == 200
-        finally:
-            empty_database()
+    assert answers == [200, 200, 200, 429]
+    assert other.status_code == 200
 
 
 # --- the organisers' page ---

@@ -15,16 +15,14 @@ from PIL import Image
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from forum_app import create_app
 from forum_app.api.openapi import SERVER, build_document
 from forum_app.badges import services as badges
-from forum_app.config import TestConfig
 from forum_app.extensions import db
 from forum_app.notes.models import RapporteurAssignment
 from forum_app.programme.models import Session
 from forum_app.registration import services as registration
 from forum_app.registration.services import RegistrationInput
-from tests.conftest import DEMO_JSON, empty_database
+from tests.conftest import DEMO_JSON
 
 DOCUMENT = build_document()
 BASE = "urn:forum-app:openapi"
@@ -281,27 +279,17 @@ def test_csrf_refusal_matches_the_document(app, staff, demo_event):
     assert_documented("/e/{slug}/checkins", "POST", response)
 
 
-class LimitedConfig(TestConfig):
-    RATELIMIT_ENABLED = True
-    API_RATE_LIMIT = "2 per minute"
+def test_rate_limited_answer_matches_the_document(own_app):
+    app = own_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per minute")
+    from forum_app.programme import imports
 
+    slug = imports.import_schedule_file(DEMO_JSON).event.slug
+    client = app.test_client()
+    answers = [client.get(f"/api/v1/e/{slug}/checkin-kit") for _ in range(3)]
 
-def test_rate_limited_answer_matches_the_document():
-    app = create_app(LimitedConfig)
-    with app.app_context():
-        db.create_all()
-        try:
-            from forum_app.programme import imports
-
-            slug = imports.import_schedule_file(DEMO_JSON).event.slug
-            client = app.test_client()
-            answers = [client.get(f"/api/v1/e/{slug}/checkin-kit") for _ in range(3)]
-
-            assert [a.status_code for a in answers] == [401, 401, 429]
-            assert answers[-1].headers["Retry-After"]
-            assert_documented("/e/{slug}/checkin-kit", "GET", answers[-1])
-        finally:
-            empty_database()
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[-1].headers["Retry-After"]
+    assert_documented("/e/{slug}/checkin-kit", "GET", answers[-1])
 
 
 def test_only_the_scan_and_the_kit_accept_a_device_token():

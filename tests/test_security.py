@@ -5,15 +5,12 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
-
-from forum_app import create_app
 from forum_app.auth import services as auth_services
-from forum_app.config import Config, TestConfig
+from forum_app.config import Config
 from forum_app.extensions import db
 from forum_app.programme import imports
 from forum_app.registration.models import Registration
-from tests.conftest import DEMO_JSON, _fresh_globals_per_request, empty_database
+from tests.conftest import DEMO_JSON
 
 PASSWORD = "correct-horse-battery"
 STRICT_CSP_PARTS = (
@@ -26,33 +23,6 @@ STRICT_CSP_PARTS = (
     "form-action 'self'",
 )
 HSTS = "max-age=31536000; includeSubDomains"
-
-
-def built_app(**settings):
-    """An app of its own (TestConfig plus `settings`) on the run's database, emptied afterwards."""
-    config = type("Config", (TestConfig,), settings)
-    app = create_app(config)
-    _fresh_globals_per_request(app)
-    return app
-
-
-@pytest.fixture
-def own_app(request):
-    """`own_app(**settings)` -> an app built with those settings, its context pushed."""
-    contexts = []
-
-    def _build(**settings):
-        app = built_app(**settings)
-        context = app.app_context()
-        context.push()
-        contexts.append(context)
-        db.create_all()
-        return app
-
-    yield _build
-    for context in reversed(contexts):
-        empty_database()
-        context.pop()
 
 
 def staff(email: str, role: str | None = None, event=None):
