@@ -6,10 +6,12 @@
    conflict): it is the last copy of someone's work, and it goes at the next sign-in. The next
    station or capture page downloads what it needs again. */
 
-const WHAT_TO_FORGET = [
-  { prefix: 'forum-checkin:', stores: ['kit'] },
-  { prefix: 'forum-notes:', stores: ['items', 'meta'] },
-];
+import * as checkinStore from './checkin/store.js';
+import * as notesStore from './notes/store.js';
+
+const WHAT_TO_FORGET = [checkinStore, notesStore].map((store) => (
+  { prefix: store.DATABASE_PREFIX, stores: store.FORGET_ON_SIGN_OUT }
+));
 
 function request(req) {
   return new Promise((resolve, reject) => {

@@ -170,11 +170,15 @@ class MemoryStore {
   async deleteArrivals(keys) { keys.forEach((key) => this.arrivalMap.delete(key)); }
 }
 
+export const DATABASE_PREFIX = 'forum-checkin:'; // + the event's slug
+/* What may go when its user signs out (static/js/forget-staff-data.js): the kit (names, organisations, workshops); never what waits to be sent. */
+export const FORGET_ON_SIGN_OUT = ['kit'];
+
 /* The store of one event on this device (IndexedDB, or memory when the browser refuses it). */
 export async function openStore(slug) {
   if (typeof indexedDB !== 'undefined') {
     try {
-      return new IdbStore(await openDatabase('forum-checkin:' + slug));
+      return new IdbStore(await openDatabase(DATABASE_PREFIX + slug));
     } catch (error) {
       /* fall through: a station without a persistent queue still beats no station */
     }

@@ -314,11 +314,15 @@ class NotesStore {
   }
 }
 
+export const DATABASE_PREFIX = 'forum-notes:'; // + the event's slug
+/* What may go when its user signs out (static/js/forget-staff-data.js): the server's copy of the notes and the feed cursors; never what waits to be sent. */
+export const FORGET_ON_SIGN_OUT = ['items', 'meta'];
+
 /* The store of one event on this device (IndexedDB, or memory when the browser refuses it). */
 export async function openStore(slug) {
   if (typeof indexedDB !== 'undefined') {
     try {
-      return new NotesStore(new IdbBackend(await openDatabase('forum-notes:' + slug)));
+      return new NotesStore(new IdbBackend(await openDatabase(DATABASE_PREFIX + slug)));
     } catch (error) {
       /* fall through: a page that keeps notes in memory still beats no page */
     }
